@@ -1,0 +1,1 @@
+"""Public event contracts (pydantic models) and their vocabularies. No Kafka, no Faust."""

