@@ -1,0 +1,1 @@
+"""The `attrition` command line (typer)."""

@@ -1,0 +1,1 @@
+"""Ingest stage: producers that put raw documents on the raw topics."""

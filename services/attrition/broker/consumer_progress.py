@@ -1,0 +1,45 @@
+"""How far the worker's consumer group has got: committed offsets against true end offsets.
+
+`attrition run --until-idle` and the integration tests use it to know that everything
+published has passed every stage."""
+
+from __future__ import annotations
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from attrition.broker.kafka_security import aiokafka_kwargs
+from attrition.broker.tansu_end_offsets import true_end_offsets
+from attrition.settings import Settings
+
+
+def consumed_topics(settings: Settings) -> list[str]:
+    t = settings.topics
+    return [t.raw_reports, t.raw_articles, t.loss_events, t.deltas, t.alerts, t.dead_letters]
+
+
+async def group_lag(settings: Settings) -> dict[TopicPartition, int]:
+    """Messages not yet committed by the worker's group, per partition (0 = caught up)."""
+    tps = [
+        TopicPartition(topic, p)
+        for topic in consumed_topics(settings)
+        for p in range(settings.topics.partitions)
+    ]
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers,
+        group_id=settings.app_id,
+        enable_auto_commit=False,
+        **aiokafka_kwargs(settings.security),
+    )
+    await consumer.start()
+    try:
+        if settings.embedded_broker:
+            ends = await true_end_offsets(settings.bootstrap_servers, tps)
+        else:
+            ends = await consumer.end_offsets(tps)
+        lag = {}
+        for tp in tps:
+            committed = await consumer.committed(tp)
+            lag[tp] = max(ends[tp] - (committed or 0), 0)
+        return lag
+    finally:
+        await consumer.stop()

@@ -1,0 +1,37 @@
+"""`attrition`: every command, registered in one place."""
+
+from __future__ import annotations
+
+import typer
+
+from attrition.cli import (
+    backtest_command,
+    parse_command,
+    pipeline_commands,
+    schema_commands,
+    warehouse_commands,
+)
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="attrition: combat-loss reports and articles in, loss, delta and alert events out.",
+)
+app.command("run")(pipeline_commands.run)
+app.command("parse")(parse_command.parse)
+app.command("totals")(warehouse_commands.totals)
+app.command("broker")(pipeline_commands.broker)
+app.command("worker")(pipeline_commands.worker)
+app.command("publish")(pipeline_commands.publish_command)
+app.command("backfill")(pipeline_commands.backfill)
+app.command("backtest")(backtest_command.backtest)
+app.add_typer(schema_commands.app, name="schemas")
+
+
+def main() -> None:
+    pipeline_commands.setup_logging()
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""Commands that run pieces of the pipeline: broker, worker, publish, and `run` (all of them)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from attrition.cli.options import settings_with, warehouse_url
+from attrition.cli.warehouse_commands import print_totals
+from attrition.ingest.document_files import read_messages
+from attrition.ingest.publisher import PublishSummary, publish, publish_loss_events
+from attrition.settings import Settings
+
+err = Console(stderr=True)
+
+
+def broker(
+    port: int = typer.Option(0, help="Port to listen on (0: a free one)."),
+) -> None:
+    """Run the embedded broker (Tansu) in the foreground, printing its bootstrap address."""
+    from attrition.broker.embedded_broker import EmbeddedBroker
+
+    embedded = EmbeddedBroker(port=port, binary=Settings().tansu_bin).start()
+    typer.echo(f"ATTRITION_BROKER={embedded.url}  (pid {embedded.pid}; Ctrl-C stops it)")
+    stop = {"now": False}
+
+    def _stop(*_: object) -> None:
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    try:
+        while not stop["now"] and embedded.process and embedded.process.poll() is None:
+            time.sleep(0.2)
+    finally:
+        embedded.stop()
+
+
+def worker(
+    log_level: str = typer.Option("info", help="debug, info, warn, error"),
+) -> None:
+    """Run the worker (every agent) against ATTRITION_BROKER until SIGTERM or Ctrl-C."""
+    from faust.worker import Worker
+
+    from attrition.stream.app import create_app
+
+    settings = Settings()
+    app = create_app(settings)
+    Worker(app, loglevel=log_level, quiet=True).execute_from_commandline()
+
+
+def _publish_with_progress(inputs: list[str], settings: Settings) -> PublishSummary:
+    with Progress(
+        TextColumn("publishing"), BarColumn(), MofNCompleteColumn(), console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("publish", total=None)
+
+        def advance(summary: PublishSummary) -> None:
+            progress.update(task, completed=summary.sent + summary.duplicates)
+
+        return asyncio.run(publish(read_messages(inputs), settings, on_progress=advance))
+
+
+def publish_command(
+    input: list[str] = typer.Option(..., "--input", "-i", help="JSON-lines file(s), or -"),
+) -> None:
+    """Publish raw documents to the raw topics of ATTRITION_BROKER."""
+    settings = Settings()
+    summary = _publish_with_progress(input, settings)
+    typer.echo(summary.line())
+
+
+def run(
+    input: list[str] = typer.Option(
+        [], "--input", "-i", help="JSON-lines file(s) of RawDocument; default: the shipped sample"
+    ),
+    until_idle: bool = typer.Option(
+        False, "--until-idle", help="Exit once everything published reached the warehouse."
+    ),
+    warehouse: str | None = typer.Option(None, help="DuckDB file path or warehouse URL."),
+    data_dir: str | None = typer.Option(None, help="Worker state directory."),
+    timeout: float = typer.Option(900.0, help="With --until-idle: give up after this many s."),
+) -> None:
+    """The main job: embedded broker (unless ATTRITION_BROKER is set), worker, producer."""
+    inputs = input or [str(Path(__file__).resolve().parents[1] / "samples" / "reports.jsonl")]
+    settings = settings_with(warehouse=warehouse_url(warehouse), data_dir=data_dir)
+    _run_pipeline(
+        settings,
+        lambda s: _publish_with_progress(inputs, s),
+        until_idle=until_idle,
+        timeout=timeout,
+    )
+
+
+def backfill(
+    history: Path = typer.Argument(..., help="Folder of the structured history (petroivaniuk)."),
+    until_idle: bool = typer.Option(True, "--until-idle/--keep-running"),
+    warehouse: str | None = typer.Option(None, help="DuckDB file path or warehouse URL."),
+    data_dir: str | None = typer.Option(None, help="Worker state directory."),
+    timeout: float = typer.Option(1800.0, help="Give up after this many s."),
+) -> None:
+    """Load the structured daily history through the same pipeline (totals, deltas, alerts)."""
+    from attrition.history.petroivaniuk import history_loss_events, load_history
+
+    loaded = load_history(history)
+    events = list(history_loss_events(loaded))
+    err.print(f"{len(loaded.days)} days, {len(events)} figures from {history}")
+    settings = settings_with(warehouse=warehouse_url(warehouse), data_dir=data_dir)
+
+    def send(s: Settings) -> PublishSummary:
+        with Progress(
+            TextColumn("backfilling"), BarColumn(), MofNCompleteColumn(), console=err,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("backfill", total=len(events))
+            return asyncio.run(
+                publish_loss_events(
+                    events, s, on_progress=lambda p: progress.update(task, completed=p.sent)
+                )
+            )
+
+    _run_pipeline(settings, send, until_idle=until_idle, timeout=timeout)
+
+
+def _run_pipeline(
+    settings: Settings,
+    send: Callable[[Settings], PublishSummary],
+    *,
+    until_idle: bool,
+    timeout: float,
+) -> None:
+    from attrition.stream.local_pipeline import local_pipeline
+
+    with local_pipeline(settings, say=err.print) as pipeline:
+        try:
+            summary = send(pipeline.settings)
+            err.print(f"published: {summary.line()}")
+            if not until_idle:
+                err.print("running; Ctrl-C stops the worker and the broker")
+                while pipeline.worker.alive():
+                    time.sleep(0.5)
+                return
+            with err.status("waiting until every stage is idle"):
+                pipeline.wait_until_idle(timeout)
+        except KeyboardInterrupt:
+            err.print("stopping")
+    if pipeline.exit_code not in (0, None):
+        err.print(f"worker exited with {pipeline.exit_code}; see {pipeline.log_path}")
+        raise typer.Exit(1)
+    if until_idle:
+        print_totals(settings.warehouse, as_json=False)
+
+
+def setup_logging() -> None:
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(levelname)s %(message)s")

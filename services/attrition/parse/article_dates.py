@@ -1,0 +1,157 @@
+"""Dates as articles write them ("released Monday", "Jan. 23", "the previous day"), resolved
+against the publication date and the running anchor: the last date the text has mentioned."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Final
+
+WEEKDAYS: Final = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_WEEKDAY_ALT = "|".join(WEEKDAYS)
+_MONTHS: Final[dict[str, int]] = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
+    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
+}  # fmt: skip
+# Capitalised only: "may" the verb and "march" the verb are not months.
+_MONTH = (
+    r"(?:Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|June?|July?"
+    r"|Aug(?:ust|\.)?|Sept?(?:ember|\.)?|Oct(?:ober|\.)?|Nov(?:ember|\.)?|Dec(?:ember|\.)?)"
+)
+
+DATE_RE: Final = re.compile(
+    rf"\bbetween (?P<between_first>{_WEEKDAY_ALT}) and (?P<between_second>{_WEEKDAY_ALT})\b"
+    rf"|\b(?P<md_month>{_MONTH}) ?(?P<md_day>\d{{1,2}})(?:st|nd|rd|th)?\b"
+    r"(?:,? (?P<md_year>\d{4})\b)?"
+    rf"|\b(?P<dm_day>\d{{1,2}})(?:st|nd|rd|th)? (?:of )?(?P<dm_month>{_MONTH})"
+    r"(?: (?P<dm_year>\d{4})\b)?"
+    r"|\b(?P<iso_year>\d{4})-(?P<iso_month>\d{2})-(?P<iso_day>\d{2})\b"
+    r"|\b(?P<dot_day>\d{1,2})\.(?P<dot_month>\d{1,2})\.(?P<dot_year>\d{4})\b"
+    rf"|\b(?P<weekday>{_WEEKDAY_ALT})\b"
+    r"|\b(?P<yesterday>(?i:yesterday))\b"
+    r"|\b(?P<today>(?i:today))\b"
+    r"|\b(?P<previous>(?i:the (?:previous|preceding|prior) day|the day before|a day earlier))\b"
+    r"|\b(?P<next>(?i:the (?:next|following) day|a day later))\b"
+)
+_AS_OF_BEFORE_RE: Final = re.compile(r"\b(?:as of|as at|as on)\s+(?:the\s+)?$", re.IGNORECASE)
+_SINCE_BEFORE_RE: Final = re.compile(
+    r"\b(?:since|began|begun|started|starting|beginning)\s+(?:on\s+)?(?:the\s+)?$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DateMention:
+    """A date the text names; offsets are into the document text."""
+
+    start: int
+    end: int
+    day: date
+    # "as of Jan. 22" names the figure's own date, which outranks any other mention.
+    as_of_marked: bool
+    # Days a "between Sunday and Monday" spans; None for a single day.
+    span_days: int | None = None
+    # "since Feb. 24" starts a period; it is never the date a figure describes.
+    starts_period: bool = False
+
+
+def _shift(day: date, days: int) -> date | None:
+    try:
+        return day + timedelta(days=days)
+    except OverflowError:
+        return None
+
+
+def _make(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _without_year(month: int, day: int, published: date) -> date | None:
+    """An article's "Jan. 23" is the most recent Jan. 23 on or before publication."""
+    found = _make(published.year, month, day)
+    if found is not None and found > published:
+        found = _make(published.year - 1, month, day) if published.year > 1 else None
+    return found
+
+
+def most_recent_weekday(name: str, published: date) -> date | None:
+    """News copy names a weekday for the most recent such day on or before publication."""
+    back = (published.weekday() - WEEKDAYS.index(name)) % 7
+    return _shift(published, -back)
+
+
+def _month_number(token: str) -> int:
+    return _MONTHS[token[:3].lower()]
+
+
+def _resolve(
+    m: re.Match[str], published: date, anchor: date | None
+) -> tuple[date | None, int | None]:
+    if m.group("between_second"):
+        second = most_recent_weekday(m.group("between_second"), published)
+        first = most_recent_weekday(m.group("between_first"), published)
+        if second is None or first is None:
+            return second, None
+        gap = (second - first).days % 7 or 7
+        return second, gap
+    if m.group("md_month"):
+        month, day, year = (
+            _month_number(m.group("md_month")),
+            int(m.group("md_day")),
+            m.group("md_year"),
+        )
+        return (
+            _make(int(year), month, day) if year else _without_year(month, day, published)
+        ), None
+    if m.group("dm_month"):
+        month, day, year = (
+            _month_number(m.group("dm_month")),
+            int(m.group("dm_day")),
+            m.group("dm_year"),
+        )
+        return (
+            _make(int(year), month, day) if year else _without_year(month, day, published)
+        ), None
+    if m.group("iso_year"):
+        return _make(
+            int(m.group("iso_year")), int(m.group("iso_month")), int(m.group("iso_day"))
+        ), None
+    if m.group("dot_year"):
+        return _make(
+            int(m.group("dot_year")), int(m.group("dot_month")), int(m.group("dot_day"))
+        ), None
+    if m.group("weekday"):
+        return most_recent_weekday(m.group("weekday"), published), None
+    if m.group("yesterday"):
+        return _shift(published, -1), None
+    if m.group("today"):
+        return published, None
+    base = anchor if anchor is not None else published
+    if m.group("previous"):
+        return _shift(base, -1), None
+    return _shift(base, 1), None
+
+
+def find_dates(
+    text: str, start: int, end: int, published: date, anchor: date | None
+) -> tuple[list[DateMention], date | None]:
+    """The date mentions in text[start:end], in order, and the anchor after them.
+
+    Relative mentions ("the previous day", "the next day") count from the anchor: the last
+    date mentioned before them anywhere in the text, else the publication date."""
+    mentions: list[DateMention] = []
+    for m in DATE_RE.finditer(text, start, end):
+        day, span_days = _resolve(m, published, anchor)
+        if day is None:
+            continue
+        before = text[max(start, m.start() - 16) : m.start()]
+        marked = _AS_OF_BEFORE_RE.search(before) is not None
+        since = _SINCE_BEFORE_RE.search(before) is not None
+        mentions.append(DateMention(m.start(), m.end(), day, marked, span_days, since))
+        if not since:
+            anchor = day
+    return mentions, anchor

@@ -1,0 +1,64 @@
+"""Meaning-level checks on report figures. They flag (`LossEvent.quality`) and never drop:
+a doubtful figure is still a figure, and the totals stage decides what to trust."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from attrition.contracts.events import LossEvent
+from attrition.contracts.vocabulary import QualityFlag
+from attrition.parse.label_table import WAR_START, categories_in_use
+from attrition.parse.numbers import days_between
+
+
+def with_flags(event: LossEvent, flags: Sequence[QualityFlag]) -> LossEvent:
+    """The event with `flags` added to its quality (each flag once, order kept)."""
+    new = [flag for flag in dict.fromkeys(flags) if flag not in event.quality]
+    if not new:
+        return event
+    return event.model_copy(update={"quality": [*event.quality, *new]})
+
+
+def check_document(
+    events: Sequence[LossEvent], *, as_of: date, today: date
+) -> tuple[list[LossEvent], list[str]]:
+    """Flags that concern a whole report: its date, and categories it should list but does
+    not (per the label table's in-use dates). Returns the events and warnings to add."""
+    flags: list[QualityFlag] = []
+    warnings: list[str] = []
+    if as_of > today:
+        flags.append(QualityFlag.as_of_in_future)
+        warnings.append(f"as_of {as_of} lies after today ({today})")
+    if as_of < WAR_START:
+        flags.append(QualityFlag.as_of_before_war)
+        warnings.append(f"as_of {as_of} lies before the war began ({WAR_START})")
+    present = {event.category for event in events}
+    missing = sorted(category.value for category in categories_in_use(as_of) - present)
+    if missing:
+        flags.append(QualityFlag.categories_missing)
+        warnings.append(f"categories missing for {as_of}: {', '.join(missing)}")
+    if not flags:
+        return list(events), warnings
+    return [with_flags(event, flags) for event in events], warnings
+
+
+def check_against_previous(
+    event: LossEvent, previous_as_of: date, previous_total: int
+) -> LossEvent:
+    """Flags from comparing a figure with the same running total's previous value:
+    `total_below_previous` when a cumulative figure shrank, `delta_mismatch` when the stated
+    one-day change disagrees with total − previous_total. Gaps longer than a day are not
+    judged: the stated delta covers only the last day."""
+    if event.total is None:
+        return event
+    flags: list[QualityFlag] = []
+    if event.total < previous_total:
+        flags.append(QualityFlag.total_below_previous)
+    if (
+        event.delta is not None
+        and days_between(previous_as_of, event.as_of) == 1
+        and event.total - previous_total != event.delta
+    ):
+        flags.append(QualityFlag.delta_mismatch)
+    return with_flags(event, flags)

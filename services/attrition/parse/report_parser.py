@@ -1,0 +1,413 @@
+"""The General Staff's daily loss report, in any of its wordings, as LossEvents.
+
+A report is a header with the date the figures describe, then one line per category:
+`<label> <dash> [qualifier] <total> [unit] (<±delta>) [unit]`. One linear regex
+(`numbers.LOSS_LINE`) finds every line that carries a figure; the text before the figure is
+looked up in the label table; the first "(±N)" after the total is its delta. Meaning-level
+doubts are added by `report_checks`; this module only reads.
+
+It runs for every report on the stream, so the loop is written for speed: one pass, label
+prefixes memoised, events built without re-validating values already checked here.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Final
+
+from attrition.contracts.events import LossEvent, RawDocument, TextSpan, loss_event_id
+from attrition.contracts.vocabulary import (
+    Category,
+    Claimant,
+    DocumentKind,
+    Measure,
+    Qualifier,
+    QualityFlag,
+    Subject,
+)
+from attrition.parse import numbers
+from attrition.parse.label_table import (
+    AGGREGATOR_UK,
+    OFFICIAL_EN,
+    OFFICIAL_UK,
+    LabelMatch,
+    lookup_label,
+)
+from attrition.parse.report_checks import check_document
+
+_HEADER_LINES: Final = 6  # a header is among the first lines with a number, before any figure
+_HEADER_DATES: Final = 4
+_UNKNOWN_LABEL_MAX_CHARS: Final = 60
+_UNKNOWN_LABEL_MAX_WORDS: Final = 6
+_UNKNOWN_TAIL_MAX_CHARS: Final = 40
+_SEPARATORS: Final = frozenset(numbers.DASHES + ":")
+_SENTENCE_MARKS: Final = frozenset(".!?;")
+_WHITESPACE: Final = numbers.WHITESPACE
+_SHORT_NUMBER: Final = 12  # at most this many plain digits is always within MAX_COUNT
+_LABEL_MAX_CHARS: Final = 500  # LossEvent.label's bound
+
+_LATIN: Final = re.compile(r"[A-Za-z]+")
+_CYRILLIC: Final = re.compile(r"[\u0400-\u04ff]+")
+_LETTER: Final = re.compile(r"[^\W\d_]")
+
+_REPORT: Final = DocumentKind.report
+_CLAIMANT: Final = Claimant.ua_general_staff
+_SUBJECT: Final = Subject.russia
+_OTHER: Final = Category.other
+_PERSONNEL: Final = Category.personnel
+_CASUALTIES: Final = Measure.casualties
+
+
+class NotAReport(ValueError):
+    """The document is not a loss report; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportParse:
+    events: tuple[LossEvent, ...]
+    warnings: tuple[str, ...]
+    style: str  # which wording was recognised: official_en, official_uk, aggregator_uk
+    as_of: date
+
+
+@dataclass(frozen=True, slots=True)
+class _Header:
+    as_of: date | None
+    style: str
+
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def construct_trusted(model: type[LossEvent], values: dict[str, Any]) -> LossEvent:
+    """A LossEvent from values the parser has already checked, without re-validating them.
+
+    pydantic's own `model_construct` costs more than validation itself (it walks every field
+    in Python); this sets the same four attributes it sets. Unit tests prove the result
+    equals `LossEvent.model_validate(event.model_dump())`."""
+    event = _new(model)
+    _set(event, "__dict__", values)
+    _set(event, "__pydantic_fields_set__", set(values))
+    _set(event, "__pydantic_extra__", None)
+    _set(event, "__pydantic_private__", None)
+    return event
+
+
+def _span(start: int, text: str) -> TextSpan:
+    span = _new(TextSpan)
+    _set(span, "__dict__", {"start": start, "end": start + len(text), "text": text})
+    _set(span, "__pydantic_fields_set__", set(_SPAN_FIELDS))
+    _set(span, "__pydantic_extra__", None)
+    _set(span, "__pydantic_private__", None)
+    return span
+
+
+_EVENT_FIELDS: Final = frozenset(LossEvent.model_fields)
+_SPAN_FIELDS: Final = frozenset(TextSpan.model_fields)
+
+
+def _event_template(source_id: str) -> dict[str, Any]:
+    """Every LossEvent field in declaration order; per-line values are filled in."""
+    template: dict[str, Any] = dict.fromkeys(LossEvent.model_fields)
+    template.update(
+        source_id=source_id,
+        source_kind=_REPORT,
+        claimant=_CLAIMANT,
+        subject=_SUBJECT,
+        qualifier=Qualifier.exact,
+        confidence=1.0,
+    )
+    return template
+
+
+def _measure(category: Category) -> Measure | None:
+    return _CASUALTIES if category is _PERSONNEL else None
+
+
+class _EventIds:
+    """`loss_event_id` for every line of one document, hashing the shared part once.
+
+    Falls back to `loss_event_id` itself if the contract's recipe ever stops matching
+    (checked once at import), so ids can never silently diverge."""
+
+    TAILS: Final = {c: f"{c.value}\x1f{_measure(c) or ''}\x1f" for c in Category}
+
+    def __init__(self, source_id: str) -> None:
+        self._source_id = source_id
+        self.base = hashlib.blake2b(
+            f"loss\x1f{source_id}\x1f{_CLAIMANT.value}\x1f{_SUBJECT.value}\x1f".encode(),
+            digest_size=16,
+        )
+
+    def __call__(self, category: Category, span_start: int) -> str:
+        if not _FAST_IDS_AGREE:
+            return loss_event_id(
+                self._source_id, _CLAIMANT, _SUBJECT, category, _measure(category), span_start
+            )
+        hasher = self.base.copy()
+        hasher.update(f"{self.TAILS[category]}{span_start}".encode())
+        return hasher.hexdigest()
+
+
+_FAST_IDS_AGREE = True
+_FAST_IDS_AGREE = all(
+    _EventIds("probe-é")(category, 7)
+    == loss_event_id("probe-é", _CLAIMANT, _SUBJECT, category, _measure(category), 7)
+    for category in (Category.tanks, Category.personnel)
+)
+
+# The text before a line's figures repeats from day to day ("tanks ‒ "); reading it once
+# saves most of a line's cost. Bounded so hostile input cannot grow it without limit.
+_Prefix = tuple[str, Qualifier, LabelMatch | None]
+_PREFIX_CACHE: dict[str, _Prefix] = {}
+_PREFIX_CACHE_SIZE: Final = 4096
+_PREFIX_CACHE_KEY_CHARS: Final = 120
+
+
+def _read_prefix(prefix: str) -> _Prefix:
+    cached = _PREFIX_CACHE.get(prefix)
+    if cached is not None:
+        return cached
+    label, qualifier = numbers.split_qualifier(prefix)
+    label = label.lstrip(_WHITESPACE)
+    result = (label, qualifier, lookup_label(label) if label else None)
+    if len(prefix) <= _PREFIX_CACHE_KEY_CHARS:
+        if len(_PREFIX_CACHE) >= _PREFIX_CACHE_SIZE:
+            _PREFIX_CACHE.clear()
+        _PREFIX_CACHE[prefix] = result
+    return result
+
+
+def _count(written: str) -> int | None:
+    if len(written) <= _SHORT_NUMBER and written.isdigit():
+        return int(written)
+    return numbers.read_count(written)
+
+
+def _later_delta(line: str, position: int) -> tuple[int | None, int] | None:
+    """A delta written after words ("осіб ліквідовано (+5)"): the first "(±N)" before any
+    other number. Returns (delta, where the rest begins), (None, position) when there is
+    none, None when it is out of range."""
+    while True:
+        nxt = numbers.NEXT_FIGURE.search(line, position)
+        if nxt is None or line[nxt.start()] != "(":
+            return None, position
+        matched = numbers.DELTA.match(line, nxt.start())
+        if matched is not None:
+            delta = numbers.read_delta(matched)
+            return None if delta is None else (delta, matched.end())
+        position = nxt.start() + 1
+
+
+def _script_style(text: str) -> str:
+    """Ukrainian when more of its words are Cyrillic than Latin."""
+    cyrillic = len(_CYRILLIC.findall(text))
+    return OFFICIAL_UK if cyrillic > len(_LATIN.findall(text)) else OFFICIAL_EN
+
+
+def _read_header(line: str, published: date) -> _Header | None:
+    """The period's end date of a header ("from 24.02 to 12.04", "з 24.02.22 по 02.10.23")
+    or a bare date line (the aggregator's "25.03.2023"), and the wording it is written in."""
+    found = []
+    for match in numbers.DAY_MONTH.finditer(line):
+        found.append(match)
+        if len(found) == _HEADER_DATES:
+            break
+    if not found:
+        return None
+    last = found[-1]
+    year = last.group(3)
+    as_of = numbers.resolve_day_month(
+        int(last.group(1)), int(last.group(2)), int(year) if year else None, published
+    )
+    words = line[: found[0].start()] + line[last.end() :]
+    if _LETTER.search(words) is None:
+        return _Header(as_of, AGGREGATOR_UK)
+    return _Header(as_of, _script_style(words))
+
+
+def _is_unknown_loss_line(prefix: str, label: str, tail: str) -> bool:
+    """Whether a line with an unknown label still has the shape of a loss line, so that a new
+    category is kept as `other` while prose and footers with numbers in them are not."""
+    if not label or len(label) > _UNKNOWN_LABEL_MAX_CHARS:
+        return False
+    if len(label.split()) > _UNKNOWN_LABEL_MAX_WORDS or not any(ch.isalpha() for ch in label):
+        return False
+    if any(ch in _SENTENCE_MARKS for ch in label):
+        return False
+    label_start = len(prefix) - len(prefix.lstrip(_WHITESPACE))
+    if not any(ch in _SEPARATORS for ch in prefix[label_start + len(label) :]):
+        return False
+    rest = tail.rstrip(_WHITESPACE + ".,;")
+    return len(rest) <= _UNKNOWN_TAIL_MAX_CHARS and numbers.ANY_DIGIT.search(rest) is None
+
+
+def _long_lines(text: str, limit: int, warnings: list[str]) -> list[tuple[int, int]]:
+    """(start, end) of every line longer than `limit`, each reported as skipped."""
+    found: list[tuple[int, int]] = []
+    offset = 0
+    for index, line in enumerate(text.split("\n")):
+        if len(line) > limit:
+            found.append((offset, offset + len(line)))
+            warnings.append(f"line {index + 1} skipped: {len(line)} characters (limit {limit})")
+        offset += len(line) + 1
+    return found
+
+
+def _inside(position: int, ranges: list[tuple[int, int]]) -> bool:
+    at = bisect.bisect_right(ranges, (position, 1 << 62)) - 1
+    return at >= 0 and ranges[at][0] <= position <= ranges[at][1]
+
+
+def _extra_figures_warning(label: str, tail: str) -> str:
+    if "полон" in tail.lower() or "prisoner" in tail.lower():
+        return f"{label!r}: prisoners-of-war figure not emitted (no category for it)"
+    return f"{label!r}: figures after the first total and delta ignored"
+
+
+def parse_report(
+    doc: RawDocument, *, max_line_chars: int = 20_000, today: date | None = None
+) -> ReportParse:
+    """Read a General Staff report (or its republication) into LossEvents.
+
+    Raises NotAReport when no loss line is found; never raises anything else. `today`
+    (default: the system date) is what `as_of_in_future` is judged against; lines longer
+    than `max_line_chars` are skipped with a warning."""
+    try:
+        doc.id.encode("utf-8")
+    except UnicodeEncodeError:
+        raise NotAReport("document id is not valid Unicode") from None
+    text = doc.text
+    source_id = doc.id
+    warnings: list[str] = []
+    long_lines = _long_lines(text, max_line_chars, warnings) if len(text) > max_line_chars else []
+    header: _Header | None = None
+    header_tries = 0
+    as_of = doc.published
+    official = True
+    events: list[LossEvent] = []
+    matches: list[LabelMatch | None] = []
+    seen: set[Category] = set()
+    event_id = _EventIds(source_id)
+    id_base, id_tails, fast_ids = event_id.base, _EventIds.TAILS, _FAST_IDS_AGREE
+    new_object, set_attr = _new, _set
+    template = _event_template(source_id)
+
+    for found in numbers.LOSS_LINE.finditer("\n" + text):
+        prefix, written_total, sign, written_delta, _tail, more = found.groups()
+        line_start = found.start(1) - 1  # offsets in text, not in "\n" + text
+        if long_lines and _inside(line_start, long_lines):
+            continue
+        label, qualifier, match = _read_prefix(prefix)
+        if not events and header is None and match is None and header_tries < _HEADER_LINES:
+            header_tries += 1
+            header = _read_header(text[line_start : found.end() - 1], doc.published)
+            if header is not None:
+                continue
+        if not label:
+            continue
+        line = text[line_start : found.end() - 1].rstrip(_WHITESPACE)
+        if written_total is None:
+            total = None
+        elif len(written_total) <= _SHORT_NUMBER and written_total.isdigit():
+            total = int(written_total)
+        else:
+            total = numbers.read_count(written_total)
+            if total is None:
+                warnings.append(f"{label!r} skipped: total out of range")
+                continue
+        if written_delta is not None:
+            delta = _count(written_delta)
+            if delta is None:
+                warnings.append(f"{label!r} skipped: delta out of range")
+                continue
+            if sign is not None and sign != "+":
+                delta = -delta
+            tail_start = found.start(5) - 1 - line_start
+        else:
+            tail_start = found.start(5) - 1 - line_start
+            later = _later_delta(line, tail_start)
+            if later is None:
+                warnings.append(f"{label!r} skipped: delta out of range")
+                continue
+            delta, tail_start = later
+            if total is None and delta is None:
+                continue
+            more = "x" if numbers.ANY_DIGIT.search(line, tail_start) else ""
+        if match is None and not _is_unknown_loss_line(prefix, label, line[tail_start:]):
+            continue
+
+        if not events:  # the header, if any, lies behind us now
+            if header is not None and header.as_of is not None:
+                as_of = header.as_of
+            else:
+                reason = "no header date" if header is None else "header date is not a date"
+                warnings.append(f"{reason}; as_of taken from the publication date {as_of}")
+            official = header is None or header.style != AGGREGATOR_UK
+        matches.append(match)
+        quality: list[QualityFlag] = []
+        if match is None:
+            category = _OTHER
+            quality.append(QualityFlag.unknown_label)
+            warnings.append(f"unknown label {label!r} kept as category other")
+        else:
+            category = match.category
+            if category in seen:
+                warnings.append(f"category {category.value} appears more than once")
+            seen.add(category)
+        if total is None:
+            quality.append(QualityFlag.delta_without_total)
+        if more:
+            warnings.append(_extra_figures_warning(label, line[tail_start:]))
+        # Inlined construct_trusted/_span/_EventIds: this runs once per line of every report.
+        hasher = id_base.copy()
+        hasher.update(f"{id_tails[category]}{line_start}".encode())
+        span = new_object(TextSpan)
+        span_values = {"start": line_start, "end": line_start + len(line), "text": line}
+        set_attr(span, "__dict__", span_values)
+        set_attr(span, "__pydantic_fields_set__", set(_SPAN_FIELDS))
+        set_attr(span, "__pydantic_extra__", None)
+        set_attr(span, "__pydantic_private__", None)
+        values = template.copy()
+        values["event_id"] = hasher.hexdigest() if fast_ids else event_id(category, line_start)
+        values["category"] = category
+        values["label"] = label[:_LABEL_MAX_CHARS]
+        values["as_of"] = as_of
+        values["total"] = total
+        values["delta"] = delta
+        values["qualifier"] = qualifier
+        values["measure"] = _CASUALTIES if category is _PERSONNEL else None
+        values["span"] = span
+        values["official"] = official
+        values["quality"] = quality
+        event = new_object(LossEvent)
+        set_attr(event, "__dict__", values)
+        set_attr(event, "__pydantic_fields_set__", set(_EVENT_FIELDS))
+        set_attr(event, "__pydantic_extra__", None)
+        set_attr(event, "__pydantic_private__", None)
+        events.append(event)
+
+    if not any(match is not None for match in matches):
+        raise NotAReport("no loss lines found")
+    style = header.style if header is not None else _style_from_labels(matches, events)
+    if header is None and style == AGGREGATOR_UK:
+        events = [event.model_copy(update={"official": False}) for event in events]
+    checked, check_warnings = check_document(
+        events, as_of=as_of, today=today if today is not None else date.today()
+    )
+    warnings.extend(check_warnings)
+    return ReportParse(tuple(checked), tuple(warnings), style, as_of)
+
+
+def _style_from_labels(matches: list[LabelMatch | None], events: list[LossEvent]) -> str:
+    """Without a header, the wording its labels are known from decides."""
+    aggregator_only = sum(1 for m in matches if m is not None and m.wordings == {AGGREGATOR_UK})
+    official_only = sum(1 for m in matches if m is not None and AGGREGATOR_UK not in m.wordings)
+    if aggregator_only > official_only:
+        return AGGREGATOR_UK
+    return _script_style("".join(event.label or "" for event in events))

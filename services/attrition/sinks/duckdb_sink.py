@@ -1,0 +1,218 @@
+"""The warehouse in a DuckDB file (or in memory, for tests and one-shot runs).
+
+Sharing the file. DuckDB lets one process hold a database file for writing, or several hold
+it read-only, never both. A worker that kept the file open would lock `attrition totals` and
+`attrition export` out for its whole life, so this sink holds no connection between calls:
+a write connects read-write, runs the batch in one transaction, and closes; a read connects
+read-only, queries, and closes. Whoever meets the other side's lock retries with a short,
+jittered backoff until `lock_timeout` runs out. The lock is held for one batch or one
+query, milliseconds at attrition's volumes, so neither side waits long. (`:memory:` is private
+to the process: there the one connection lives from `open()` to `close()`.)
+
+DuckDB's Python API blocks, so every call runs in a worker thread (`asyncio.to_thread`) and
+the event loop keeps serving; a lock serialises the calls of one instance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+
+from attrition.contracts.vocabulary import Claimant, Subject
+from attrition.sinks import migrations, statements
+from attrition.sinks.statements import Upsert
+from attrition.sinks.warehouse import TABLES, TotalRow, Warehouse, WriteBatch
+
+T = TypeVar("T")
+Connection = duckdb.DuckDBPyConnection
+
+MEMORY = ":memory:"
+
+
+def _is_lock_conflict(exc: duckdb.Error) -> bool:
+    text = str(exc)
+    # The second case is another connection of this same process holding the file with the
+    # other access mode (read-only versus read-write); it too clears once that one closes.
+    return "lock" in text.lower() or "different configuration" in text
+
+
+def connect(path: str, write: bool, lock_timeout: float) -> Connection:
+    """A connection to a DuckDB file, retrying while another process holds a conflicting lock."""
+    deadline = time.monotonic() + lock_timeout
+    pause = 0.005
+    while True:
+        try:
+            con = duckdb.connect(path, read_only=not write)
+        except (duckdb.IOException, duckdb.ConnectionException) as exc:
+            if not _is_lock_conflict(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(pause * (0.5 + random.random()))
+            pause = min(pause * 2, 0.1)
+            continue
+        # Timestamps come back in UTC whatever the machine's zone, as from PostgreSQL.
+        con.execute("SET TimeZone = 'UTC'")
+        return con
+
+
+def migrate(con: Connection) -> list[int]:
+    """Apply the pending migrations in one transaction; the versions applied."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(migrations.SCHEMA_VERSION_DDL)
+        applied = [v for (v,) in con.execute(statements.APPLIED_VERSIONS).fetchall()]
+        todo = migrations.pending(applied)
+        for migration in todo:
+            for sql in migration.statements:
+                con.execute(sql)
+            con.execute(
+                statements.RECORD_VERSION.replace("%s", "?"),
+                [migration.version, migration.description, datetime.now(UTC)],
+            )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return [m.version for m in todo]
+
+
+def _applied_versions(con: Connection) -> list[int]:
+    try:
+        return [v for (v,) in con.execute(statements.APPLIED_VERSIONS).fetchall()]
+    except duckdb.CatalogException:
+        return []
+
+
+def run_steps(con: Connection, steps: Sequence[statements.Step]) -> None:
+    """Run a batch's steps in one transaction."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for step in steps:
+            sql, params = step.unnest_statement() if isinstance(step, Upsert) else step
+            con.execute(sql.replace("%s", "?"), params)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+class DuckDbWarehouse(Warehouse):
+    def __init__(self, path: str, lock_timeout: float = 30.0) -> None:
+        self.path = path
+        self.lock_timeout = lock_timeout
+        self._memory = path == MEMORY
+        self._shared: Connection | None = None
+        self._guard = threading.Lock()
+        self.applied_on_open: list[int] = []
+
+    # -- connections -----------------------------------------------------------------------
+
+    @contextmanager
+    def _connection(self, write: bool) -> Iterator[Connection]:
+        with self._guard:
+            if self._memory:
+                if self._shared is None:
+                    raise RuntimeError("warehouse is not open")
+                yield self._shared
+                return
+            con = connect(self.path, write, self.lock_timeout)
+            try:
+                yield con
+            finally:
+                con.close()
+
+    async def run(self, work: Callable[[Connection], T], write: bool = False) -> T:
+        """Run `work` with a connection of its own in a worker thread (the export uses it)."""
+
+        def call() -> T:
+            with self._connection(write) as con:
+                return work(con)
+
+        return await asyncio.to_thread(call)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        self.applied_on_open = await asyncio.to_thread(self._open)
+
+    def _open(self) -> list[int]:
+        if self._memory:
+            self._shared = connect(MEMORY, True, 0)
+            return migrate(self._shared)
+        file = Path(self.path)
+        if file.exists():
+            # Most opens find the schema current: find that out without taking the write lock.
+            with self._connection(write=False) as con:
+                if not migrations.pending(_applied_versions(con)):
+                    return []
+        file.parent.mkdir(parents=True, exist_ok=True)
+        with self._connection(write=True) as con:
+            return migrate(con)
+
+    async def close(self) -> None:
+        if self._shared is not None:
+            shared, self._shared = self._shared, None
+            await asyncio.to_thread(shared.close)
+
+    # -- writes ----------------------------------------------------------------------------
+
+    async def write(self, batch: WriteBatch) -> None:
+        steps = statements.write_steps(batch)
+        if steps:
+            await self.run(lambda con: run_steps(con, steps), write=True)
+
+    # -- reads -----------------------------------------------------------------------------
+
+    async def _query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        def work(con: Connection) -> list[dict[str, Any]]:
+            cursor = con.execute(sql.replace("%s", "?"), list(params))
+            names = [d[0] for d in cursor.description or ()]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+        return await self.run(work)
+
+    async def current_totals(
+        self, claimant: Claimant | str | None = None, subject: Subject | str | None = None
+    ) -> list[TotalRow]:
+        sql, params = statements.current_totals_query(
+            None if claimant is None else Claimant(claimant).value,
+            None if subject is None else Subject(subject).value,
+        )
+        return [TotalRow.from_mapping(r) for r in await self._query(sql, params)]
+
+    async def daily_losses(
+        self,
+        claimant: Claimant | str = Claimant.ua_general_staff,
+        subject: Subject | str = Subject.russia,
+    ) -> list[dict[str, Any]]:
+        return await self._query(
+            statements.DAILY_LOSSES_QUERY, [Claimant(claimant).value, Subject(subject).value]
+        )
+
+    async def delta_ids(self, current_only: bool = True) -> set[str]:
+        sql = statements.CURRENT_DELTA_IDS if current_only else statements.ALL_DELTA_IDS
+        return {r["delta_id"] for r in await self._query(sql)}
+
+    async def counts(self) -> dict[str, int]:
+        def work(con: Connection) -> dict[str, int]:
+            found = {}
+            for table in TABLES:
+                row = con.execute(statements.count_query(table)).fetchone()
+                found[table] = int(row[0]) if row else 0
+            return found
+
+        return await self.run(work)
+
+    async def dump(self, table: str) -> list[dict[str, Any]]:
+        return await self._query(statements.dump_query(table))
+
+    async def schema_version(self) -> int:
+        return max(await self.run(_applied_versions), default=0)

@@ -1,0 +1,96 @@
+"""Events as table rows: the column order of each table and the values that go in them.
+
+Enums become their text values and lists JSON text, so both engines store (and give back)
+exactly the same values.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any, TypeVar
+
+from attrition.contracts.events import AlertEvent, DeadLetter, DeltaEvent, LossEvent
+
+Row = tuple[Any, ...]
+
+LOSS_EVENT_COLUMNS = (
+    "event_id", "source_id", "source_kind", "claimant", "subject", "category", "label",
+    "as_of", "total", "delta", "period_days", "qualifier", "low", "high", "measure",
+    "span_start", "span_end", "span_text", "official", "confidence", "quality",
+)  # fmt: skip
+DELTA_COLUMNS = (
+    "delta_id", "claimant", "subject", "category", "source_kind", "as_of", "total",
+    "previous_as_of", "previous_total", "change", "reported_delta", "days", "flags",
+    "replaces", "source_id", "event_id",
+)  # fmt: skip
+ALERT_COLUMNS = (
+    "alert_id", "kind", "claimant", "subject", "category", "as_of", "value", "baseline",
+    "score", "threshold", "severity", "explanation", "delta_id",
+)  # fmt: skip
+DEAD_LETTER_COLUMNS = (
+    "dead_letter_id", "reason", "detail", "source_topic", "source_key", "source_id",
+    "payload_excerpt", "payload_size", "failed_at",
+)  # fmt: skip
+
+
+def _text(value: Enum | None) -> str | None:
+    return None if value is None else str(value.value)
+
+
+def _json_list(values: Iterable[Enum]) -> str:
+    return json.dumps([v.value for v in values], separators=(",", ":"))
+
+
+def _float(value: float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _utc(moment: datetime) -> datetime:
+    # A naive timestamp is taken as UTC, not as the server's local time.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def loss_event_row(e: LossEvent) -> Row:
+    return (
+        e.event_id, e.source_id, _text(e.source_kind), _text(e.claimant), _text(e.subject),
+        _text(e.category), e.label, e.as_of, e.total, e.delta, e.period_days,
+        _text(e.qualifier), e.low, e.high, _text(e.measure), e.span.start, e.span.end,
+        e.span.text, e.official, float(e.confidence), _json_list(e.quality),
+    )  # fmt: skip
+
+
+def delta_row(d: DeltaEvent) -> Row:
+    return (
+        d.delta_id, _text(d.claimant), _text(d.subject), _text(d.category),
+        _text(d.source_kind), d.as_of, d.total, d.previous_as_of, d.previous_total, d.change,
+        d.reported_delta, d.days, _json_list(d.flags), d.replaces, d.source_id, d.event_id,
+    )  # fmt: skip
+
+
+def alert_row(a: AlertEvent) -> Row:
+    return (
+        a.alert_id, _text(a.kind), _text(a.claimant), _text(a.subject), _text(a.category),
+        a.as_of, float(a.value), _float(a.baseline), _float(a.score), _float(a.threshold),
+        _text(a.severity), a.explanation, a.delta_id,
+    )  # fmt: skip
+
+
+def dead_letter_row(d: DeadLetter) -> Row:
+    return (
+        d.dead_letter_id, _text(d.reason), d.detail, d.source_topic, d.source_key,
+        d.source_id, d.payload_excerpt, d.payload_size, _utc(d.failed_at),
+    )  # fmt: skip
+
+
+T = TypeVar("T")
+
+
+def unique_by_id(items: Sequence[T], key: str) -> list[T]:
+    """The last of each id: a repeated id inside one INSERT would make the upsert fail."""
+    by_id: dict[str, T] = {}
+    for item in items:
+        by_id[getattr(item, key)] = item
+    return list(by_id.values())

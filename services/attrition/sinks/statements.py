@@ -1,0 +1,198 @@
+"""The SQL both engines run, with `%s` placeholders (the DuckDB sink swaps them for `?`).
+
+A batch becomes an ordered list of steps (upserts and statements); each engine only executes
+them inside one transaction. One list for both is what makes their results identical.
+
+Supersession: a delta with `replaces = X` marks X superseded. It is derived from the whole
+`deltas` table after the batch's rows are in, so it does not matter whether X arrives before,
+with, or after its replacement, and `superseded_by` is never cleared: a replayed old version
+stays superseded. `current_totals` is likewise recomputed, for the keys the batch touched,
+from the current (unsuperseded) deltas: the latest as_of wins, so a replayed older delta
+cannot move a total back and a correction of the latest day replaces that day's total.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from attrition.sinks.rows import (
+    ALERT_COLUMNS,
+    DEAD_LETTER_COLUMNS,
+    DELTA_COLUMNS,
+    LOSS_EVENT_COLUMNS,
+    Row,
+    alert_row,
+    dead_letter_row,
+    delta_row,
+    loss_event_row,
+    unique_by_id,
+)
+from attrition.sinks.warehouse import WriteBatch
+
+Statement = tuple[str, Sequence[Any]]
+
+# Rows per INSERT of a VALUES list: 500 rows of the widest table stay far below
+# PostgreSQL's 65535-parameter limit.
+ROWS_PER_INSERT = 500
+
+PRIMARY_KEYS = {
+    "loss_events": ("event_id",),
+    "deltas": ("delta_id",),
+    "alerts": ("alert_id",),
+    "dead_letters": ("dead_letter_id",),
+    "current_totals": ("claimant", "subject", "category", "source_kind"),
+    "daily_losses": ("claimant", "subject", "as_of"),
+}
+TOTALS_KEY = PRIMARY_KEYS["current_totals"]
+
+
+@dataclass(frozen=True)
+class Upsert:
+    """Rows for one table, keyed on its primary key: kept (`update=False`) or replaced.
+
+    Each engine takes its own fast batched path: PostgreSQL multi-row VALUES lists, DuckDB
+    one INSERT … SELECT UNNEST over a list per column (binding thousands of scalar
+    parameters costs DuckDB ~7x more than binding the same values as a few lists).
+    """
+
+    table: str
+    columns: Sequence[str]
+    rows: Sequence[Row]
+    update: bool
+
+    @property
+    def _conflict(self) -> str:
+        keys = PRIMARY_KEYS[self.table]
+        if not self.update:
+            return f"ON CONFLICT ({', '.join(keys)}) DO NOTHING"
+        assignments = ", ".join(f"{c} = excluded.{c}" for c in self.columns if c not in keys)
+        return f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {assignments}"
+
+    def values_statements(self) -> list[Statement]:
+        one = "(" + ", ".join(["%s"] * len(self.columns)) + ")"
+        found: list[Statement] = []
+        for start in range(0, len(self.rows), ROWS_PER_INSERT):
+            chunk = self.rows[start : start + ROWS_PER_INSERT]
+            sql = (
+                f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES "
+                + ", ".join([one] * len(chunk))
+                + f" {self._conflict}"
+            )
+            found.append((sql, [value for row in chunk for value in row]))
+        return found
+
+    def unnest_statement(self) -> Statement:
+        unnested = ", ".join(["UNNEST(%s)"] * len(self.columns))
+        sql = (
+            f"INSERT INTO {self.table} ({', '.join(self.columns)}) "
+            f"SELECT {unnested} {self._conflict}"
+        )
+        return sql, [list(column) for column in zip(*self.rows, strict=True)]
+
+
+Step = Upsert | Statement
+
+
+SUPERSEDE = """
+UPDATE deltas SET superseded_by = (
+    SELECT MIN(r.delta_id) FROM deltas AS r
+    WHERE r.replaces = deltas.delta_id AND r.delta_id <> deltas.delta_id
+)
+WHERE superseded_by IS NULL
+  AND delta_id IN (
+    SELECT replaces FROM deltas WHERE replaces IS NOT NULL AND replaces <> delta_id
+  )
+"""
+
+
+def _refresh_totals(keys: Sequence[tuple[str, str, str, str]]) -> Statement:
+    # Ties on as_of (two current deltas of one day that do not replace each other) go to the
+    # larger delta_id: arbitrary, but the same in both engines and on every replay.
+    touched = ", ".join(["(%s, %s, %s, %s)"] * len(keys))
+    on = " AND ".join(f"d.{c} = touched.{c}" for c in TOTALS_KEY)
+    sql = f"""
+INSERT INTO current_totals (claimant, subject, category, source_kind, total, as_of, delta_id)
+SELECT claimant, subject, category, source_kind, total, as_of, delta_id FROM (
+    SELECT d.claimant, d.subject, d.category, d.source_kind, d.total, d.as_of, d.delta_id,
+           ROW_NUMBER() OVER (
+               PARTITION BY d.claimant, d.subject, d.category, d.source_kind
+               ORDER BY d.as_of DESC, d.delta_id DESC
+           ) AS rn
+    FROM deltas AS d
+    JOIN (VALUES {touched}) AS touched (claimant, subject, category, source_kind) ON {on}
+    WHERE d.superseded_by IS NULL
+) AS latest
+WHERE rn = 1
+ON CONFLICT (claimant, subject, category, source_kind) DO UPDATE
+SET total = excluded.total, as_of = excluded.as_of, delta_id = excluded.delta_id
+"""
+    return sql, [value for key in keys for value in key]
+
+
+def write_steps(batch: WriteBatch) -> list[Step]:
+    """What writing a batch runs, in order; empty for an empty batch."""
+    steps: list[Step] = []
+    losses = unique_by_id(batch.loss_events, "event_id")
+    if losses:
+        rows = [loss_event_row(e) for e in losses]
+        steps.append(Upsert("loss_events", LOSS_EVENT_COLUMNS, rows, update=False))
+    deltas = unique_by_id(batch.deltas, "delta_id")
+    if deltas:
+        rows = [delta_row(d) for d in deltas]
+        steps.append(Upsert("deltas", DELTA_COLUMNS, rows, update=False))
+        steps.append((SUPERSEDE, []))
+        keys = sorted({(r[1], r[2], r[3], r[4]) for r in rows})
+        steps.append(_refresh_totals(keys))
+    alerts = unique_by_id(batch.alerts, "alert_id")
+    if alerts:
+        # An alert id names (key, day, kind): a recomputed alert replaces the earlier wording.
+        rows = [alert_row(a) for a in alerts]
+        steps.append(Upsert("alerts", ALERT_COLUMNS, rows, update=True))
+    letters = unique_by_id(batch.dead_letters, "dead_letter_id")
+    if letters:
+        rows = [dead_letter_row(d) for d in letters]
+        steps.append(Upsert("dead_letters", DEAD_LETTER_COLUMNS, rows, update=False))
+    return steps
+
+
+def current_totals_query(claimant: str | None, subject: str | None) -> Statement:
+    where, params = [], []
+    if claimant is not None:
+        where.append("claimant = %s")
+        params.append(claimant)
+    if subject is not None:
+        where.append("subject = %s")
+        params.append(subject)
+    clause = f"WHERE {' AND '.join(where)} " if where else ""
+    return (
+        "SELECT claimant, subject, category, source_kind, total, as_of, delta_id "
+        f"FROM current_totals {clause}ORDER BY {', '.join(TOTALS_KEY)}",
+        params,
+    )
+
+
+DAILY_LOSSES_QUERY = (
+    "SELECT * FROM daily_losses WHERE claimant = %s AND subject = %s ORDER BY as_of"
+)
+ALL_DELTA_IDS = "SELECT delta_id FROM deltas"
+CURRENT_DELTA_IDS = "SELECT delta_id FROM deltas WHERE superseded_by IS NULL"
+APPLIED_VERSIONS = "SELECT version FROM schema_version ORDER BY version"
+RECORD_VERSION = "INSERT INTO schema_version (version, description, applied_at) VALUES (%s, %s, %s)"
+
+
+def count_query(table: str) -> str:
+    _known(table)
+    return f"SELECT count(*) FROM {table}"
+
+
+def dump_query(table: str) -> str:
+    _known(table)
+    return f"SELECT * FROM {table} ORDER BY {', '.join(PRIMARY_KEYS[table])}"
+
+
+def _known(table: str) -> None:
+    # Table names are spliced into SQL: only the fixed set may get there.
+    if table not in PRIMARY_KEYS:
+        raise ValueError(f"unknown warehouse table {table!r}")

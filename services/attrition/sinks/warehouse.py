@@ -1,0 +1,134 @@
+"""The warehouse interface the sink agent and the CLI speak, and `open_warehouse(url)`.
+
+Two engines implement it with the same tables and the same SQL where the dialects allow:
+DuckDB (a file, or `:memory:`) and PostgreSQL. Everything a reader sees (current totals,
+the `daily_losses` view, table dumps) comes back as plain Python values that compare equal
+across the engines, so a test can hold one engine's answer against the other's.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from attrition.contracts.events import AlertEvent, DeadLetter, DeltaEvent, LossEvent
+from attrition.contracts.vocabulary import Category, Claimant, DocumentKind, Subject
+
+# Tables a dump or an audit may name; `schema_version` is the migrations' own bookkeeping.
+TABLES = ("loss_events", "deltas", "alerts", "dead_letters", "current_totals")
+
+
+@dataclass(frozen=True)
+class WriteBatch:
+    """Events the sink agent collected; written in one transaction."""
+
+    loss_events: Sequence[LossEvent] = field(default_factory=tuple)
+    deltas: Sequence[DeltaEvent] = field(default_factory=tuple)
+    alerts: Sequence[AlertEvent] = field(default_factory=tuple)
+    dead_letters: Sequence[DeadLetter] = field(default_factory=tuple)
+
+    def __len__(self) -> int:
+        return len(self.loss_events) + len(self.deltas) + len(self.alerts) + len(self.dead_letters)
+
+
+@dataclass(frozen=True, order=True)
+class TotalRow:
+    """The current running total of one (claimant, subject, category, source kind)."""
+
+    claimant: Claimant
+    subject: Subject
+    category: Category
+    source_kind: DocumentKind
+    total: int
+    as_of: date
+    delta_id: str
+
+    @classmethod
+    def from_mapping(cls, row: Mapping[str, Any]) -> TotalRow:
+        return cls(
+            claimant=Claimant(row["claimant"]),
+            subject=Subject(row["subject"]),
+            category=Category(row["category"]),
+            source_kind=DocumentKind(row["source_kind"]),
+            total=row["total"],
+            as_of=row["as_of"],
+            delta_id=row["delta_id"],
+        )
+
+
+class Warehouse(abc.ABC):
+    """An analytical store of attrition's events. Use as `async with open_warehouse(url) as w`."""
+
+    # Migration versions the last `open()` applied: empty when the schema was already current.
+    applied_on_open: list[int]
+
+    @abc.abstractmethod
+    async def open(self) -> None:
+        """Connect and bring the schema up to date (applying nothing when it already is)."""
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+    @abc.abstractmethod
+    async def write(self, batch: WriteBatch) -> None:
+        """Upsert a batch in one transaction; writing the same batch again changes no row."""
+
+    @abc.abstractmethod
+    async def current_totals(
+        self, claimant: Claimant | str | None = None, subject: Subject | str | None = None
+    ) -> list[TotalRow]:
+        """Latest current total per key, ordered by claimant, subject, category, source kind."""
+
+    @abc.abstractmethod
+    async def daily_losses(
+        self,
+        claimant: Claimant | str = Claimant.ua_general_staff,
+        subject: Subject | str = Subject.russia,
+    ) -> list[dict[str, Any]]:
+        """Rows of the `daily_losses` view for one claimant and subject, oldest day first."""
+
+    @abc.abstractmethod
+    async def delta_ids(self, current_only: bool = True) -> set[str]: ...
+
+    @abc.abstractmethod
+    async def counts(self) -> dict[str, int]:
+        """Rows per table in `TABLES`."""
+
+    @abc.abstractmethod
+    async def dump(self, table: str) -> list[dict[str, Any]]:
+        """Every row of a table in `TABLES` or of `daily_losses`, in primary-key order."""
+
+    @abc.abstractmethod
+    async def schema_version(self) -> int:
+        """The highest migration applied."""
+
+    async def __aenter__(self) -> Warehouse:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+def open_warehouse(url: str) -> Warehouse:
+    """The warehouse a URL names, not yet opened.
+
+    `duckdb:///relative/or/absolute.duckdb` (three slashes, then the path as written, so
+    `duckdb:////var/lib/a.duckdb` is absolute), `duckdb:///:memory:`, or a libpq URL
+    `postgresql://user:pass@host:port/db?host=/socket/dir`.
+    """
+    if url.startswith("duckdb://"):
+        from attrition.sinks.duckdb_sink import DuckDbWarehouse
+
+        path = url.removeprefix("duckdb://").removeprefix("/")
+        if not path:
+            raise ValueError(f"no database file in warehouse URL {url!r}")
+        return DuckDbWarehouse(path)
+    if url.startswith(("postgresql://", "postgres://")):
+        from attrition.sinks.postgres_sink import PostgresWarehouse
+
+        return PostgresWarehouse(url)
+    raise ValueError(f"unsupported warehouse URL {url!r}: use duckdb:/// or postgresql://")

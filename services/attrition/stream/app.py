@@ -1,0 +1,64 @@
+"""The Faust app: configuration from Settings, then every topic, table and agent registered.
+
+`create_app(settings)` builds a fresh app (tests make several); `attrition worker` runs one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faust
+
+from attrition.broker.kafka_security import faust_credentials
+from attrition.settings import Settings
+from attrition.stream.topics import Topics
+
+
+class AttritionApp(faust.App):
+    """faust.App that carries attrition's settings and topics for the agents to share."""
+
+    settings: Settings
+    topics_: Topics
+
+
+def create_app(settings: Settings) -> AttritionApp:
+    if settings.embedded_broker:
+        from attrition.broker.tansu_end_offsets import install_faust_end_offset_fix
+
+        install_faust_end_offset_fix(settings.bootstrap_servers)
+    data_dir = Path(settings.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    app = AttritionApp(
+        settings.app_id,
+        broker=settings.broker_url,
+        broker_credentials=faust_credentials(settings.security),
+        store=settings.store,
+        datadir=str(data_dir / settings.app_id),
+        autodiscover=False,
+        topic_partitions=settings.topics.partitions,
+        topic_replication_factor=settings.topics.replication_factor,
+        # Group joins wait about half the session timeout: Faust's 60 s default would make a
+        # fresh worker idle for 30 s before it gets partitions.
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=max(settings.session_timeout_s / 6, 0.5),
+        broker_rebalance_timeout=settings.session_timeout_s,
+        broker_commit_interval=1.0,
+        consumer_auto_offset_reset="earliest",
+        producer_linger=0.005,
+        producer_acks=-1,
+        web_enabled=settings.web_enabled,
+        web_port=settings.web_port,
+        web_host=settings.web_host,
+        web_bind=settings.web_host,
+        table_cleanup_interval=60.0,
+    )
+    app.settings = settings
+    app.topics_ = Topics.declare(app, settings)
+
+    from attrition.stream import alert_agent, parse_agent, sink_agent, totals_agent, web_views
+
+    parse_agent.register(app)
+    totals_agent.register(app)
+    alert_agent.register(app)
+    sink_agent.register(app)
+    web_views.register(app)
+    return app

@@ -1,0 +1,55 @@
+"""Parse stage wiring: raw reports and articles in, loss events (or dead letters) out."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from attrition.contracts.events import DeadLetter, LossEvent
+from attrition.contracts.wire import encode, headers_for
+from attrition.parse.document_parser import process_raw
+
+if TYPE_CHECKING:
+    from attrition.stream.app import AttritionApp
+
+log = logging.getLogger(__name__)
+
+_LOSS_HEADERS = headers_for(LossEvent)
+_DEAD_HEADERS = headers_for(DeadLetter)
+
+
+def register(app: AttritionApp) -> None:
+    topics = app.topics_
+    limits = app.settings.limits
+
+    async def send_outcome(payload: bytes, topic: str, key: bytes | None) -> None:
+        outcome = process_raw(
+            payload,
+            topic=topic,
+            key=key,
+            max_bytes=limits.max_document_bytes,
+            max_line_chars=limits.max_line_chars,
+        )
+        for event in outcome.events:
+            await topics.loss_events.send(
+                key=event.totals_key.encode(), value=encode(event), headers=_LOSS_HEADERS
+            )
+        if outcome.dead_letter is not None:
+            letter = outcome.dead_letter
+            log.warning(
+                "dead letter: %s (%s) from %s", letter.reason.value, letter.detail[:200], topic
+            )
+            await topics.dead_letters.send(
+                key=(letter.source_id or letter.dead_letter_id).encode(),
+                value=encode(letter),
+                headers=_DEAD_HEADERS,
+            )
+        elif outcome.warnings and outcome.document is not None:
+            log.info("%s: %s", outcome.document.id, "; ".join(outcome.warnings)[:500])
+
+    @app.agent(topics.raw, name="attrition.parse")
+    async def parse_raw(stream: Any) -> None:
+        async for event in stream.events():
+            message = event.message
+            payload = message.value if isinstance(message.value, bytes) else bytes(message.value)
+            await send_outcome(payload, message.topic, message.key)

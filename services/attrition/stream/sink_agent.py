@@ -1,0 +1,83 @@
+"""Sink stage wiring: loss events, deltas, alerts and dead letters into the warehouse, in batches.
+
+Writes are idempotent upserts on the event ids, so the at-least-once redelivery after a crash
+changes no row. One Warehouse per worker; a lock keeps its writes one at a time (DuckDB allows a
+single writer)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ValidationError
+
+from attrition.contracts.events import AlertEvent, DeadLetter, DeltaEvent, LossEvent
+from attrition.sinks.warehouse import Warehouse, WriteBatch, open_warehouse
+
+if TYPE_CHECKING:
+    from attrition.stream.app import AttritionApp
+
+log = logging.getLogger(__name__)
+
+
+class WarehouseWriter:
+    """Opens the warehouse lazily inside the worker's loop and serialises writes."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._warehouse: Warehouse | None = None
+        self._lock = asyncio.Lock()
+
+    async def write(self, batch: WriteBatch) -> None:
+        async with self._lock:
+            if self._warehouse is None:
+                self._warehouse = open_warehouse(self.url)
+                await self._warehouse.open()
+            await self._warehouse.write(batch)
+
+    async def close(self) -> None:
+        async with self._lock:
+            if self._warehouse is not None:
+                await self._warehouse.close()
+                self._warehouse = None
+
+
+def _decode_all(model: type[BaseModel], values: list[bytes]) -> list[Any]:
+    decoded = []
+    for value in values:
+        try:
+            decoded.append(model.model_validate_json(value))
+        except ValidationError as exc:
+            log.error("undecodable %s skipped by the sink: %s", model.__name__, exc)
+    return decoded
+
+
+def register(app: AttritionApp) -> None:
+    topics = app.topics_
+    settings = app.settings
+    writer = WarehouseWriter(settings.warehouse)
+    app.warehouse_writer = writer  # type: ignore[attr-defined]
+
+    def sink(channel: Any, model: type[BaseModel], to_batch: Callable[[list[Any]], WriteBatch],
+             name: str) -> None:
+        @app.agent(channel, name=name)
+        async def write_batches(stream: Any) -> None:
+            async for values in stream.take(
+                settings.sink_batch_size, within=settings.sink_batch_seconds
+            ):
+                events = _decode_all(model, values)
+                if events:
+                    await writer.write(to_batch(events))
+
+    sink(topics.loss_events, LossEvent, lambda e: WriteBatch(loss_events=e),
+         "attrition.sink.loss-events")
+    sink(topics.deltas, DeltaEvent, lambda e: WriteBatch(deltas=e), "attrition.sink.deltas")
+    sink(topics.alerts, AlertEvent, lambda e: WriteBatch(alerts=e), "attrition.sink.alerts")
+    sink(topics.dead_letters, DeadLetter, lambda e: WriteBatch(dead_letters=e),
+         "attrition.sink.dead-letters")
+
+    @app.on_stop.connect
+    async def flush_warehouse(app: Any, **kwargs: Any) -> None:
+        await writer.close()

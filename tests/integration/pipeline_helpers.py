@@ -1,0 +1,46 @@
+"""Helpers for integration tests through the real broker: publish, read topics back."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from attrition.broker.tansu_end_offsets import true_end_offsets
+from attrition.contracts.events import RawDocument
+from attrition.contracts.wire import encode
+from attrition.ingest.document_files import OutgoingMessage, classify_line
+from attrition.ingest.publisher import PublishSummary, publish
+from attrition.settings import Settings
+
+
+def messages_of(docs: Iterable[RawDocument | bytes]) -> list[OutgoingMessage]:
+    return [classify_line(d if isinstance(d, bytes) else encode(d)) for d in docs]
+
+
+async def publish_docs(settings: Settings, docs: Iterable[RawDocument | bytes]) -> PublishSummary:
+    return await publish(messages_of(docs), settings)
+
+
+async def read_topic(settings: Settings, topic: str) -> list[tuple[bytes | None, bytes]]:
+    """Every message on a topic, from the beginning to its true end."""
+    tps = [TopicPartition(topic, p) for p in range(settings.topics.partitions)]
+    ends = await true_end_offsets(settings.bootstrap_servers, tps)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None)
+    await consumer.start()
+    out: list[tuple[bytes | None, bytes]] = []
+    try:
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        remaining = {tp for tp in tps if ends[tp] > 0}
+        deadline = asyncio.get_running_loop().time() + 30
+        while remaining and asyncio.get_running_loop().time() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            for tp, records in batch.items():
+                out.extend((r.key, r.value) for r in records)
+                if records and records[-1].offset + 1 >= ends[tp]:
+                    remaining.discard(tp)
+        return out
+    finally:
+        await consumer.stop()

@@ -1,0 +1,97 @@
+"""The whole pipeline through the real embedded broker: raw reports in, loss events, deltas,
+dead letters and warehouse rows out, and totals that survive a worker restart."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import orjson
+import pytest
+
+from attrition.contracts.events import DeadLetter, DeltaEvent, LossEvent
+from attrition.contracts.vocabulary import Category, DeadLetterReason
+from attrition.settings import Settings
+from attrition.sinks.warehouse import open_warehouse
+from attrition.stream.worker_process import WorkerProcess, wait_until_idle
+from report_fixtures import LABELS, figures_for, report_series
+from pipeline_helpers import publish_docs, read_topic
+
+pytestmark = pytest.mark.integration
+
+BAD_MESSAGES = [
+    b"this is not json",
+    orjson.dumps({"id": "no-text", "kind": "report", "published": "2023-01-05"}),
+    orjson.dumps(
+        {"id": "shopping", "kind": "report", "published": "2023-01-05",
+         "text": "Milk, eggs and bread. Call mum."}
+    ),
+]
+
+
+async def _run_until_idle(settings: Settings, docs: list, tmp_path: Path) -> None:
+    worker = WorkerProcess(settings, log_path=tmp_path / "worker.log").start()
+    try:
+        summary = await publish_docs(settings, docs)
+        assert summary.sent == len(docs)
+        await wait_until_idle(settings, timeout_s=120, worker=worker)
+    finally:
+        assert worker.stop() == 0, (tmp_path / "worker.log").read_text()[-3000:]
+
+
+async def test_reports_become_loss_events_deltas_and_warehouse_rows(
+    pipeline_settings: Settings, tmp_path: Path
+) -> None:
+    reports = report_series(date(2023, 1, 1), 5)
+    await _run_until_idle(pipeline_settings, [*reports, *BAD_MESSAGES], tmp_path)
+    topics = pipeline_settings.topics
+    categories = len(LABELS)
+
+    losses = [LossEvent.model_validate_json(v) for _, v in await read_topic(pipeline_settings, topics.loss_events)]
+    assert len(losses) == 5 * categories
+    assert {e.source_id for e in losses} == {r.id for r in reports}
+    assert all(key.decode() == LossEvent.model_validate_json(v).totals_key
+               for key, v in await read_topic(pipeline_settings, topics.loss_events))
+
+    deltas = [DeltaEvent.model_validate_json(v) for _, v in await read_topic(pipeline_settings, topics.deltas)]
+    assert len(deltas) == 5 * categories
+    tank_deltas = sorted((d for d in deltas if d.category is Category.tanks), key=lambda d: d.as_of)
+    assert [d.total for d in tank_deltas] == [figures_for(i)[Category.tanks] for i in range(5)]
+    assert tank_deltas[0].previous_total is None
+    assert [d.change for d in tank_deltas[1:]] == [
+        figures_for(i)[Category.tanks] - figures_for(i - 1)[Category.tanks] for i in range(1, 5)
+    ]
+    assert all(d.reported_delta == d.change for d in tank_deltas[1:])
+
+    letters = [DeadLetter.model_validate_json(v) for _, v in await read_topic(pipeline_settings, topics.dead_letters)]
+    assert sorted(letter.reason for letter in letters) == sorted(
+        [DeadLetterReason.not_json, DeadLetterReason.invalid_document, DeadLetterReason.not_a_report]
+    )
+    assert all(letter.detail for letter in letters)
+
+    async with open_warehouse(pipeline_settings.warehouse) as warehouse:
+        counts = await warehouse.counts()
+        totals = {row.category: row for row in await warehouse.current_totals()}
+    assert counts["loss_events"] == 5 * categories
+    assert counts["deltas"] == 5 * categories
+    assert counts["dead_letters"] == 3
+    last = figures_for(4)
+    assert {c: row.total for c, row in totals.items()} == last
+    assert {row.as_of for row in totals.values()} == {date(2023, 1, 5)}
+
+
+async def test_totals_survive_a_worker_restart(pipeline_settings: Settings, tmp_path: Path) -> None:
+    reports = report_series(date(2023, 2, 1), 4)
+    await _run_until_idle(pipeline_settings, reports[:2], tmp_path)
+    # A new worker process recovers the ledger table from its changelog before it goes on.
+    await _run_until_idle(pipeline_settings, reports[2:], tmp_path)
+    deltas = [
+        DeltaEvent.model_validate_json(v)
+        for _, v in await read_topic(pipeline_settings, pipeline_settings.topics.deltas)
+    ]
+    tanks = sorted((d for d in deltas if d.category is Category.tanks), key=lambda d: d.as_of)
+    assert [d.as_of.day for d in tanks] == [1, 2, 3, 4]
+    third = tanks[2]
+    assert third.previous_as_of == date(2023, 2, 2)
+    assert third.previous_total == figures_for(1)[Category.tanks]
+    assert not third.flags

@@ -1,0 +1,84 @@
+"""A worker process writes the DuckDB file batch after batch while this process reads it:
+`attrition totals` and `attrition export` must keep working next to a running worker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+from synthetic_losses import CATEGORIES
+
+from attrition.sinks.export import export_warehouse
+from attrition.sinks.warehouse import open_warehouse
+
+READS = 25
+MAX_DAYS = 800  # the writer stops sooner, when the stop file appears
+START = date(2024, 1, 1)
+
+WRITER = """
+import asyncio, sys
+from datetime import date
+from pathlib import Path
+from synthetic_losses import synthetic_year
+from attrition.sinks.warehouse import open_warehouse
+
+async def main(url, start, days, stop):
+    data = synthetic_year(start=date.fromisoformat(start), days=days, days_per_batch=1)
+    async with open_warehouse(url) as warehouse:
+        for n, batch in enumerate(data.batches, 1):
+            await warehouse.write(batch)
+            if n == 1:
+                print("ready", flush=True)
+            if stop.exists():
+                break
+    print(n, flush=True)
+
+asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])))
+"""
+
+
+async def test_reads_succeed_while_another_process_writes(tmp_path: Path) -> None:
+    url = f"duckdb:///{tmp_path / 'busy.duckdb'}"
+    stop = tmp_path / "stop"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), *sys.path])}
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, url, START.isoformat(), str(MAX_DAYS), str(stop)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert writer.stdout is not None
+        assert writer.stdout.readline().strip() == "ready"
+        seen: list[date] = []
+        for n in range(READS):
+            # As `attrition totals` does: open, read, close, next to the busy writer.
+            async with open_warehouse(url) as warehouse:
+                totals = await warehouse.current_totals()
+            assert len(totals) == len(CATEGORIES)
+            seen.append(max(t.as_of for t in totals))
+            if n == READS // 2:
+                files = await export_warehouse(url, "parquet", tmp_path / "out")
+                assert any("deltas/year=2024" in f.as_posix() for f in files)
+        assert writer.poll() is None, "the writer stopped before the reads were done"
+        stop.touch()
+        written, errors = writer.communicate(timeout=60)
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+            writer.wait()
+
+    assert writer.returncode == 0, errors
+    batches = int(written.split()[-1])
+    print(f"\n{READS} reads and an export while the writer wrote {batches} batches")
+    assert seen == sorted(seen), "a reader saw the totals go back in time"
+    assert len(set(seen)) > 1, "no write landed between the reads"
+    async with open_warehouse(url) as warehouse:
+        final = await warehouse.current_totals()
+        counts = await warehouse.counts()
+    assert {t.as_of for t in final} == {START + timedelta(days=batches - 1)}
+    assert counts["deltas"] == batches * len(CATEGORIES)
