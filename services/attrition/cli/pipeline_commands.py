@@ -60,7 +60,10 @@ def worker(
 
 def _publish_with_progress(inputs: list[str], settings: Settings) -> PublishSummary:
     with Progress(
-        TextColumn("publishing"), BarColumn(), MofNCompleteColumn(), console=err,
+        TextColumn("publishing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
         transient=True,
     ) as progress:
         task = progress.add_task("publish", total=None)
@@ -119,7 +122,10 @@ def backfill(
 
     def send(s: Settings) -> PublishSummary:
         with Progress(
-            TextColumn("backfilling"), BarColumn(), MofNCompleteColumn(), console=err,
+            TextColumn("backfilling"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=err,
             transient=True,
         ) as progress:
             task = progress.add_task("backfill", total=len(events))
@@ -162,4 +168,6 @@ def _run_pipeline(
 
 
 def setup_logging() -> None:
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="%(levelname)s %(message)s")
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.WARNING, format="%(levelname)s %(message)s"
+    )

@@ -42,7 +42,11 @@ def print_totals(url: str, *, as_json: bool) -> None:
         table.add_column(column, justify="right" if column == "total" else "left")
     for r in rows:
         table.add_row(
-            r["claimant"], r["subject"], r["category"], r["source_kind"], f"{r['total']:,}",
+            r["claimant"],
+            r["subject"],
+            r["category"],
+            r["source_kind"],
+            f"{r['total']:,}",
             r["as_of"],
         )
     Console().print(table)

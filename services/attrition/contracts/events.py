@@ -17,8 +17,8 @@ from attrition.contracts.vocabulary import (
     DeltaFlag,
     DocumentKind,
     Measure,
-    QualityFlag,
     Qualifier,
+    QualityFlag,
     Severity,
     Subject,
 )
@@ -177,14 +177,18 @@ class DeltaEvent(_Event):
 class AlertEvent(_Event):
     """An unusual day, or a suspicious figure, explained in one line."""
 
-    alert_id: str = Field(description="Deterministic from (claimant, subject, category, as_of, kind).")
+    alert_id: str = Field(
+        description="Deterministic from (claimant, subject, category, as_of, kind)."
+    )
     kind: AlertKind
     claimant: Claimant
     subject: Subject
     category: Category
     as_of: date
     value: float = Field(description="The daily change (normalised by the days it spans).")
-    baseline: float | None = Field(default=None, description="The robust baseline it is compared to.")
+    baseline: float | None = Field(
+        default=None, description="The robust baseline it is compared to."
+    )
     score: float | None = Field(default=None, description="How far above the baseline, robustly.")
     threshold: float | None = None
     severity: Severity

@@ -88,7 +88,7 @@ def breaking_changes(old: dict[str, Any], new: dict[str, Any], path: str = "") -
 
 def check(directory: Path) -> list[str]:
     """Breaking changes of the models against the published schemas in `directory`."""
-    problems = []
+    problems: list[str] = []
     for name, schema in generated_schemas().items():
         path = directory / name
         if path.exists():

@@ -10,7 +10,6 @@ from typing import Final, Literal
 
 from attrition.contracts.vocabulary import Claimant
 
-_I = re.IGNORECASE
 _S = "['’]s"
 _DEF = "defen[cs]e"
 
@@ -37,8 +36,13 @@ _ATTRIBUTION_RE: Final = re.compile(
     rf"|\b(?P<ru_loose>(?:russia{_S}|russian) (?:military|army|forces|officials|authorities"
     rf"|government|side|{_DEF} minister(?: sergei shoigu)?)|moscow|the kremlin|kremlin|russia)\b"
     r"|\b(?P<anaphor>the (?:ministry|mod|military|staff|department|agency|briefing|update"
-    r"|report)|it|they)\b",
-    _I,
+    r"|report)|it|they)\b"
+)
+# Every attribution starts with one of these words. Finding them first and trying the full
+# pattern only there is three times cheaper than letting the full pattern scan every position.
+_HEAD_RE: Final = re.compile(
+    r"\b(?:the |ukrain|russia|general|armed|minist|igor|konash|british|uk|u\.k|britain|united"
+    r"|defen|pentagon|us |u\.s|american|white|kyiv|kiev|zelensk|moscow|kremlin|military|it |they )"
 )
 _GROUP_CLAIMANT: Final[dict[str, Claimant]] = {
     "ua_named": Claimant.ua_general_staff,
@@ -53,20 +57,19 @@ _SAYING = (
     r"|records|showed|shows|estimated|estimates|assessed|assesses|believes|added|noted|wrote"
     r"|told|published|updated|counted|listed|confirmed|put|puts|tallied|registered|insisted"
 )
+# Lower-case patterns on lower-cased text: IGNORECASE triples the cost of a big alternation.
 # Up to four short words ("also", "recently", "in its latest") may stand between the body and
 # its verb; each is a literal, so the bounded repeat cannot blow up.
 _VERB_AFTER_RE: Final = re.compile(
     r"(?:\s*\([^()]{1,12}\))?(?:\s+(?:also|recently|has|have|had|later|earlier|then|previously"
     r"|now|further|last|this|on|in|its|their|a|an|latest|daily|\w{2,12}ly)){0,4}"
-    rf"\s+(?:{_SAYING})\b",
-    _I,
+    rf"\s+(?:{_SAYING})\b"
 )
 # Not "by" or "from" alone, nor a verb of saying: "losses suffered by Russia" and "the General
 # Staff said Russia lost" name the side that lost, not a second claimant.
 _SOURCE_BEFORE_RE: Final = re.compile(
     r"\b(?:according to|citing|cited by|per|(?:figures|data|numbers|estimates|report|statement"
-    r"|tally|update)(?: released| published)? (?:from|by|of))\s+(?:the\s+)?(?:updated\s+)?$",
-    _I,
+    r"|tally|update)(?: released| published)? (?:from|by|of))\s+(?:the\s+)?(?:updated\s+)?$"
 )
 
 How = Literal["named", "stated", "anaphor"]
@@ -83,18 +86,25 @@ class Attribution:
 
 
 def find_attributions(
-    text: str, start: int, end: int, previous: Claimant | None
+    low: str, start: int, end: int, previous: Claimant | None
 ) -> list[Attribution]:
-    """Attributions in text[start:end], in order. `previous` is the claimant last named before
-    this sentence, which "the ministry said" refers back to."""
+    """Attributions in low[start:end] (the lower-cased text), in order. `previous` is the
+    claimant last named before this sentence, which "the ministry said" refers back to."""
     found: list[Attribution] = []
-    for m in _ATTRIBUTION_RE.finditer(text, start, end):
+    covered = start
+    for head in _HEAD_RE.finditer(low, start, end):
+        if head.start() < covered:
+            continue
+        m = _ATTRIBUTION_RE.match(low, head.start(), end)
+        if m is None:
+            continue
+        covered = m.end()
         group = m.lastgroup or ""
         if group.endswith("_named"):
             found.append(Attribution(_GROUP_CLAIMANT[group], m.start(), m.end(), "named"))
             continue
-        said = _VERB_AFTER_RE.match(text, m.end(), end) is not None or (
-            _SOURCE_BEFORE_RE.search(text[max(start, m.start() - 24) : m.start()]) is not None
+        said = _VERB_AFTER_RE.match(low, m.end(), end) is not None or (
+            _SOURCE_BEFORE_RE.search(low[max(start, m.start() - 24) : m.start()]) is not None
         )
         if not said:
             continue

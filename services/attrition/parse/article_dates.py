@@ -34,6 +34,13 @@ DATE_RE: Final = re.compile(
     r"|\b(?P<previous>(?i:the (?:previous|preceding|prior) day|the day before|a day earlier))\b"
     r"|\b(?P<next>(?i:the (?:next|following) day|a day later))\b"
 )
+# Every date form starts with one of these. Finding them first and trying the full pattern
+# only there is several times cheaper than letting the full pattern scan every position.
+_HEAD_RE: Final = re.compile(
+    rf"\b(?:\d+|between |Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|{_WEEKDAY_ALT}"
+    r"|(?i:yesterday|today|the (?:previous|preceding|prior|next|following) day|the day before"
+    r"|a day (?:earlier|later)))"
+)
 _AS_OF_BEFORE_RE: Final = re.compile(r"\b(?:as of|as at|as on)\s+(?:the\s+)?$", re.IGNORECASE)
 _SINCE_BEFORE_RE: Final = re.compile(
     r"\b(?:since|began|begun|started|starting|beginning)\s+(?:on\s+)?(?:the\s+)?$",
@@ -144,7 +151,14 @@ def find_dates(
     Relative mentions ("the previous day", "the next day") count from the anchor: the last
     date mentioned before them anywhere in the text, else the publication date."""
     mentions: list[DateMention] = []
-    for m in DATE_RE.finditer(text, start, end):
+    covered = start
+    for head in _HEAD_RE.finditer(text, start, end):
+        if head.start() < covered:
+            continue
+        m = DATE_RE.match(text, head.start(), end)
+        if m is None:
+            continue
+        covered = m.end()
         day, span_days = _resolve(m, published, anchor)
         if day is None:
             continue

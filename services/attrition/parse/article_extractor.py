@@ -7,6 +7,7 @@ number the text holds is listed in `ArticleParse.skipped` with the reason it was
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Final
@@ -38,31 +39,35 @@ from attrition.parse.article_claims import (
 from attrition.parse.article_dates import DateMention, find_dates
 from attrition.parse.article_numbers import (
     MAX_COUNT,
+    Token,
+    find_tokens,
     not_a_claim,
-    number_value,
     range_end,
-    skip_spaces,
     starts_a_change,
 )
 from attrition.parse.article_sentences import Sentence, clause_breaks, clause_of, split_sentences
 from attrition.parse.article_vocabulary import (
-    CATEGORY_RE,
     DESTRUCTION_RE,
-    LOCATION_BEFORE_RE,
+    LOCATION_WORDS,
     NOT_A_CATEGORY,
-    NUMBER_TOKEN_RE,
     PERIOD_RE,
     QUALIFIER_BEFORE_RE,
     QUALIFIERS,
-    SIDE_RE,
     SMALL_NUMBER_WORDS,
     TOTAL_MARKER_RE,
+    category_at,
     personnel_measure,
+    side_of,
+    singular,
 )
 
 __all__ = ["ArticleParse", "SkippedNumber", "check_against_reports", "extract_claims"]
 
 _SPACES_RE: Final = re.compile(r"\s+")
+# Every period phrase holds one of these; checking first spares most sentences the full pattern.
+_PERIOD_TRIGGER_RE: Final = re.compile(r"day|hour|week|overnight")
+# "u.s.-made", "anti-aircraft", "russia's" are one word each.
+_WORD_RE: Final = re.compile(r"[a-z0-9]+(?:(?:['-]|\.-?)[a-z0-9]+)*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,11 +99,20 @@ def extract_claims(doc: RawDocument, *, max_line_chars: int = 20_000) -> Article
         return ArticleParse((), (), (f"article extractor failed: {type(error).__name__}: {error}",))
 
 
+def _lower(text: str) -> str:
+    """Lower-cased text with the same offsets (a few characters lower to two; those stay)."""
+    low = text.lower()
+    if len(low) != len(text):
+        low = "".join(ch if len(ch.lower()) != 1 else ch.lower() for ch in text)
+    return low.replace("’", "'")
+
+
 def _extract(doc: RawDocument, max_line_chars: int) -> ArticleParse:
     text = doc.text
+    low = _lower(text)
     state = _State()
     for sentence in split_sentences(text, max_line_chars, state.warnings):
-        _read_sentence(text, sentence, doc.published, state)
+        _read_sentence(text, low, sentence, doc.published, state)
     claims = resolve_latest_dates(state.claims, doc.published)
     claims = drop_rounded(claims, text, state.skipped)
     claims = merge_restatements(claims, text, state.skipped)
@@ -108,42 +122,50 @@ def _extract(doc: RawDocument, max_line_chars: int) -> ArticleParse:
     return ArticleParse(events, skipped, tuple(state.warnings))
 
 
-def _read_sentence(text: str, s: Sentence, published: date, state: _State) -> None:
+@dataclass(frozen=True, slots=True)
+class _Words:
+    """A sentence's words: offsets, the words as written (lower-case) and folded singular."""
+
+    starts: list[int]
+    ends: list[int]
+    raw: list[str]
+    norm: list[str]
+
+    @classmethod
+    def of(cls, low: str, s: Sentence) -> _Words:
+        starts: list[int] = []
+        ends: list[int] = []
+        raw: list[str] = []
+        for m in _WORD_RE.finditer(low, s.start, s.end):
+            a, b = m.span()
+            starts.append(a)
+            ends.append(b)
+            raw.append(low[a:b])
+        return cls(starts, ends, raw, [singular(w) for w in raw])
+
+    def category(self, lo: int, hi: int, last: bool = False) -> tuple[int, int, str] | None:
+        """The first (or last) category term lying within [lo, hi): (first word, words, name)."""
+        found: tuple[int, int, str] | None = None
+        i = bisect_left(self.starts, lo)
+        while i < len(self.starts) and self.starts[i] < hi:
+            hit = category_at(self.norm, i)
+            if hit is not None and self.ends[i + hit[1] - 1] <= max(hi, self.ends[i]):
+                found = (i, hit[1], hit[0])
+                if not last:
+                    return found
+                i += hit[1]
+                continue
+            i += 1
+        return found
+
+
+def _read_sentence(text: str, low: str, s: Sentence, published: date, state: _State) -> None:
     dates, state.anchor = find_dates(text, s.start, s.end, published, state.anchor)
-    attributions = find_attributions(text, s.start, s.end, state.claimant)
-    periods = [
-        (m.start(), m.end(), _period_days(m)) for m in PERIOD_RE.finditer(text, s.start, s.end)
-    ]
-    breaks = clause_breaks(text, s)
-    sides = _side_mentions(text, s, attributions)
-    tokens = list(NUMBER_TOKEN_RE.finditer(text, s.start, s.end))
+    attributions = find_attributions(low, s.start, s.end, state.claimant)
     own_dates = [d for d in dates if not d.starts_period]
-    taken_as_range_end: set[int] = set()
-    for i, token in enumerate(tokens):
-        if token.start() in taken_as_range_end:
-            continue
-        reason = not_a_claim(text, s, token, dates, periods)
-        if reason is not None:
-            state.skipped.append(SkippedNumber(token.group(0), token.start(), token.end(), reason))
-            continue
-        if starts_a_change(text, tokens, i):
-            state.skipped.append(
-                SkippedNumber(token.group(0), token.start(), token.end(), "starting value")
-            )
-            continue
-        value = number_value(token)
-        high_token = range_end(text, tokens, i, value)
-        if high_token is not None:
-            taken_as_range_end.add(high_token.start())
-        nxt = next((t for t in tokens[i + 1 :] if t.start() not in taken_as_range_end), None)
-        claim, why = _claim(
-            text, s, token, value, high_token, nxt, tokens[i - 1] if i else None,
-            breaks, sides, attributions, own_dates, periods, state,
-        )  # fmt: skip
-        if claim is None:
-            state.skipped.append(SkippedNumber(token.group(0), token.start(), token.end(), why))
-        else:
-            state.claims.append(claim)
+    tokens = find_tokens(text, low, s.start, s.end)
+    if tokens:
+        _read_figures(text, low, s, tokens, dates, own_dates, attributions, state)
     if attributions:
         last = attributions[-1]
         own = _sentence_date(own_dates)
@@ -153,14 +175,84 @@ def _read_sentence(text: str, s: Sentence, published: date, state: _State) -> No
         state.claimant_paragraph = s.paragraph
 
 
+def _read_figures(
+    text: str,
+    low: str,
+    s: Sentence,
+    tokens: list[Token],
+    dates: list[DateMention],
+    own_dates: list[DateMention],
+    attributions: list[Attribution],
+    state: _State,
+) -> None:
+    periods = (
+        [(m.start(), m.end(), _period_days(m)) for m in PERIOD_RE.finditer(low, s.start, s.end)]
+        if _PERIOD_TRIGGER_RE.search(low, s.start, s.end)
+        else []
+    )
+    words = _Words.of(low, s)
+    sides = _side_mentions(words, attributions)
+    breaks = clause_breaks(text, s)
+    totals = [m.start() for m in TOTAL_MARKER_RE.finditer(low, s.start, s.end)]
+    destruction = DESTRUCTION_RE.search(low, s.start, s.end)
+    ctx = _SentenceContext(
+        s, words, sides, breaks, attributions, own_dates, periods, totals,
+        destruction.start() if destruction else None,
+    )  # fmt: skip
+
+    def category_follows(pos: int) -> bool:
+        hit = words.category(pos, pos + 2)
+        return hit is not None and hit[2] != NOT_A_CATEGORY
+
+    range_ends: set[int] = set()
+    for i, token in enumerate(tokens):
+        if token.start in range_ends:
+            continue
+        reason = not_a_claim(text, low, s, token, dates, periods, category_follows)
+        if reason is None and starts_a_change(text, low, tokens, i):
+            reason = "starting value"
+        if reason is not None:
+            state.skipped.append(_skipped(text, token, reason))
+            continue
+        high = range_end(text, low, tokens, i)
+        if high is not None:
+            range_ends.add(high.start)
+        nxt = next((t for t in tokens[i + 1 :] if t.start not in range_ends), None)
+        prev = tokens[i - 1] if i else None
+        claim = _claim(text, low, ctx, token, high, nxt, prev, state)
+        if claim is None:
+            state.skipped.append(_skipped(text, token, "no category"))
+        else:
+            state.claims.append(claim)
+
+
+def _skipped(text: str, token: Token, reason: str) -> SkippedNumber:
+    return SkippedNumber(text[token.start : token.end], token.start, token.end, reason)
+
+
+@dataclass(frozen=True, slots=True)
+class _SentenceContext:
+    s: Sentence
+    words: _Words
+    sides: list[tuple[int, str]]
+    breaks: list[int]
+    attributions: list[Attribution]
+    own_dates: list[DateMention]
+    periods: list[tuple[int, int, int]]
+    # Offsets of total markers ("total", "since the war began") and of the first verb of
+    # destruction: found once a sentence, consulted for each figure.
+    totals: list[int]
+    destruction: int | None
+
+
 def _period_days(m: re.Match[str]) -> int:
     if m.group("day"):
         return 1
     if m.group("week"):
         return 7
-    count = m.group("count").lower()
+    count = m.group("count")
     n = int(count) if count.isdigit() else SMALL_NUMBER_WORDS.get(count, 1)
-    return max(1, n * (7 if m.group("unit").lower() == "weeks" else 1))
+    return max(1, n * (7 if m.group("unit") == "weeks" else 1))
 
 
 def _sentence_date(own_dates: list[DateMention]) -> date | None:
@@ -170,55 +262,57 @@ def _sentence_date(own_dates: list[DateMention]) -> date | None:
     return own_dates[-1].day if own_dates else None
 
 
-def _side_mentions(
-    text: str, s: Sentence, attributions: list[Attribution]
-) -> list[tuple[int, str]]:
+def _side_mentions(words: _Words, attributions: list[Attribution]) -> list[tuple[int, str]]:
     """Where the sentence names a side as the one losing: not inside an attribution ("Russia's
-    Defense Ministry") and not as a place ("in Ukraine")."""
+    Defense Ministry") and not as a place ("in Ukraine", "of the Ukraine")."""
     out: list[tuple[int, str]] = []
-    for m in SIDE_RE.finditer(text, s.start, s.end):
-        if any(a.start <= m.start() < a.end for a in attributions):
+    for i, word in enumerate(words.raw):
+        side = side_of(word)
+        if side is None:
             continue
-        if LOCATION_BEFORE_RE.search(text[max(s.start, m.start() - 16) : m.start()]):
+        pos = words.starts[i]
+        if any(a.start <= pos < a.end for a in attributions):
             continue
-        out.append((m.start(), m.lastgroup or ""))
+        before = i - 1
+        if before >= 0 and words.raw[before] == "the":
+            before -= 1
+        if before >= 0 and words.raw[before] in LOCATION_WORDS:
+            continue
+        out.append((pos, side))
     return out
 
 
 def _claim(
     text: str,
-    s: Sentence,
-    token: re.Match[str],
-    value: int,
-    high_token: re.Match[str] | None,
-    nxt: re.Match[str] | None,
-    prev: re.Match[str] | None,
-    breaks: list[int],
-    sides: list[tuple[int, str]],
-    attributions: list[Attribution],
-    own_dates: list[DateMention],
-    periods: list[tuple[int, int, int]],
+    low: str,
+    ctx: _SentenceContext,
+    token: Token,
+    high_token: Token | None,
+    nxt: Token | None,
+    prev: Token | None,
     state: _State,
-) -> tuple[Claim | None, str]:
-    start = token.start()
-    number_end = high_token.end() if high_token else token.end()
-    clause_start, clause_end = clause_of(breaks, s, start, number_end)
-    is_word = token.group("word") is not None
+) -> Claim | None:
+    s, words = ctx.s, ctx.words
+    start = token.start
+    number_end = high_token.end if high_token else token.end
+    clause_start, clause_end = clause_of(ctx.breaks, s, start, number_end)
+    is_word = token.kind == "word"
     phrase_end = min(clause_end, number_end + (45 if is_word else 60))
-    if nxt is not None and nxt.group("model") is None and nxt.start() < phrase_end:
-        phrase_end = nxt.start()
-    category = CATEGORY_RE.search(text, number_end, phrase_end)
-    category_after = category is not None
-    if category is None and not is_word:
-        back_start = max(clause_start, prev.end() if prev is not None else s.start)
-        for category in CATEGORY_RE.finditer(text, back_start, start):  # noqa: B007 - keep last
-            pass
-    if category is None or category.lastgroup in (None, NOT_A_CATEGORY):
-        return None, "no category"
-    cat = Category(category.lastgroup)
-    label = _label(text, category, s.end)
+    if nxt is not None and nxt.kind != "model" and nxt.start < phrase_end:
+        phrase_end = nxt.start
+    hit = words.category(number_end, phrase_end)
+    category_after = hit is not None
+    if hit is None and not is_word:
+        back_start = max(clause_start, prev.end if prev is not None else s.start)
+        hit = words.category(back_start, start, last=True)
+    if hit is None or hit[2] == NOT_A_CATEGORY:
+        return None
+    first, count, name = hit
+    cat = Category(name)
+    label = _label(text, words, first, count, name)
+    category_start = words.starts[first]
 
-    attribution = attribution_for(start, attributions)
+    attribution = attribution_for(start, ctx.attributions)
     claimant_how: str
     if attribution is not None:
         claimant, claimant_how = attribution.claimant, attribution.how
@@ -228,65 +322,60 @@ def _claim(
         claimant, claimant_how = Claimant.unknown, "none"
 
     subject, subject_explicit = _subject(
-        sides, start, number_end, category, category_after, claimant
+        ctx.sides, start, number_end, category_start, category_after, claimant
     )
     measure: Measure | None = None
     if cat is Category.personnel:
-        context = text[number_end:phrase_end] + " " + text[max(clause_start, start - 30) : start]
+        context = low[number_end:phrase_end] + " " + low[max(clause_start, start - 30) : start]
         measure = personnel_measure(context)
 
-    kind, kind_explicit, period_days = _kind(
-        text, s, start, clause_start, clause_end, own_dates, periods
-    )
+    kind, kind_explicit, period_days = _kind(low, ctx, start, clause_start, clause_end)
     qualifier = Qualifier.exact
-    q = QUALIFIER_BEFORE_RE.search(text[max(clause_start, start - 24) : start])
+    q = QUALIFIER_BEFORE_RE.search(low[max(clause_start, start - 24) : start])
     if q is not None and q.lastgroup:
         qualifier = QUALIFIERS[q.lastgroup]
 
-    as_of, as_of_how = _own_as_of(own_dates, start, clause_start, clause_end)
+    as_of, as_of_how = _own_as_of(ctx.own_dates, start, clause_start, clause_end)
     if as_of is None and claimant_how in ("anaphor", "inherited") and state.claimant_date:
         as_of, as_of_how = state.claimant_date, "context"
     if as_of is None:
         as_of, as_of_how = date.min, "latest"
 
-    high = number_value(high_token) if high_token is not None else None
-    return (
-        Claim(
-            number_start=start,
-            number_end=number_end,
-            sentence=s,
-            claimant=claimant,
-            claimant_how=claimant_how,
-            subject=subject,
-            category=cat,
-            measure=measure,
-            label=label,
-            kind=kind,
-            kind_explicit=kind_explicit,
-            value=None if high is not None else value,
-            low=value if high is not None else None,
-            high=high,
-            qualifier=qualifier,
-            # The contract leaves period_days empty for the usual one-day change.
-            period_days=period_days if kind == "delta" and (period_days or 0) > 1 else None,
-            as_of=as_of,
-            as_of_how=as_of_how,
-            subject_explicit=subject_explicit,
-        ),
-        "",
+    ranged = high_token is not None
+    return Claim(
+        number_start=start,
+        number_end=number_end,
+        sentence=s,
+        claimant=claimant,
+        claimant_how=claimant_how,
+        subject=subject,
+        category=cat,
+        measure=measure,
+        label=label,
+        kind=kind,
+        kind_explicit=kind_explicit,
+        value=None if ranged else token.value,
+        low=token.value if ranged else None,
+        high=high_token.value if high_token is not None else None,
+        qualifier=qualifier,
+        # The contract leaves period_days empty for the usual one-day change.
+        period_days=period_days if kind == "delta" and (period_days or 0) > 1 else None,
+        as_of=as_of,
+        as_of_how=as_of_how,
+        subject_explicit=subject_explicit,
     )
 
 
-def _label(text: str, category: re.Match[str], limit: int) -> str:
+def _label(text: str, words: _Words, first: int, count: int, name: str) -> str:
     """The naming phrase, run on over adjacent terms of the same category ("M142 High Mobility
     Artillery Rocket Systems")."""
-    end = category.end()
-    while True:
-        nxt = CATEGORY_RE.match(text, skip_spaces(text, end, limit), limit)
-        if nxt is None or nxt.lastgroup != category.lastgroup or nxt.end() <= end:
+    last = first + count - 1
+    while last + 1 < len(words.norm):
+        nxt = category_at(words.norm, last + 1)
+        if nxt is None or nxt[0] != name:
             break
-        end = nxt.end()
-    return _SPACES_RE.sub(" ", text[category.start() : end])[:500]
+        last += nxt[1]
+    return _SPACES_RE.sub(" ", text[words.starts[first] : words.ends[last]])[:500]
 
 
 def _opponent(claimant: Claimant) -> Subject:
@@ -297,7 +386,7 @@ def _subject(
     sides: list[tuple[int, str]],
     start: int,
     number_end: int,
-    category: re.Match[str],
+    category_start: int,
     category_after: bool,
     claimant: Claimant,
 ) -> tuple[Subject, bool]:
@@ -305,7 +394,7 @@ def _subject(
     losses"), else the last side named before the figure, else the claimant's opponent."""
     chosen: str | None = None
     if category_after:
-        chosen = next((g for pos, g in sides if number_end <= pos < category.start()), None)
+        chosen = next((g for pos, g in sides if number_end <= pos < category_start), None)
     if chosen is None:
         before = [g for pos, g in sides if pos < start]
         chosen = before[-1] if before else None
@@ -315,33 +404,28 @@ def _subject(
 
 
 def _kind(
-    text: str,
-    s: Sentence,
-    start: int,
-    clause_start: int,
-    clause_end: int,
-    own_dates: list[DateMention],
-    periods: list[tuple[int, int, int]],
+    low: str, ctx: _SentenceContext, start: int, clause_start: int, clause_end: int
 ) -> tuple[Kind, bool, int | None]:
     """Total or delta, whether the text says so, and the days a delta spans: the clause's own
     markers first, then the sentence's; a destruction verb before the figure tells of an
     engagement; otherwise a quoted figure is a running total."""
-    spans = [(a, b, days) for a, b, days in periods] + [
-        (d.start, d.end, d.span_days) for d in own_dates if d.span_days is not None
+    s = ctx.s
+    spans = [(a, days) for a, _, days in ctx.periods] + [
+        (d.start, d.span_days) for d in ctx.own_dates if d.span_days is not None
     ]
     for lo, hi in ((clause_start, clause_end), (s.start, s.end)):
-        total = TOTAL_MARKER_RE.search(text, lo, hi)
-        deltas = [(a, days) for a, b, days in spans if lo <= a < hi]
+        total = next((t for t in ctx.totals if lo <= t < hi), None)
+        deltas = [(a, days) for a, days in spans if lo <= a < hi]
         if total is not None and deltas:
             nearest = min(deltas, key=lambda d: abs(d[0] - start))
-            if abs(nearest[0] - start) < abs(total.start() - start):
+            if abs(nearest[0] - start) < abs(total - start):
                 return "delta", True, nearest[1]
             return "total", True, None
         if total is not None:
             return "total", True, None
         if deltas:
             return "delta", True, deltas[0][1]
-    if DESTRUCTION_RE.search(text, s.start, start) is not None:
+    if ctx.destruction is not None and ctx.destruction < start:
         return "delta", False, None
     return "total", False, None
 

@@ -5,106 +5,168 @@ a year, a unit's size, a period, a percentage)."""
 from __future__ import annotations
 
 import re
-from typing import Final
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final, Literal
 
 from attrition.parse.article_dates import DateMention
 from attrition.parse.article_sentences import Sentence
 from attrition.parse.article_vocabulary import (
     AFTER_NOT_A_CLAIM_RE,
     BEFORE_NOT_A_CLAIM_RE,
-    CATEGORY_RE,
+    DIGITS_RE,
+    MULTIPLIER_RE,
+    NUMBER_WORD_RE,
     SMALL_NUMBER_WORDS,
+    WELL_FORMED_RE,
 )
 
 MAX_COUNT: Final = 10**12
 _RANGE_JOIN_RE: Final = re.compile(r"\s*(?:–|—|-|to|and)\s*")
-_BETWEEN_BEFORE_RE: Final = re.compile(r"\b(?:between|from)\s+$", re.IGNORECASE)
-_SPACES_RE: Final = re.compile(r"\s+")
+_BETWEEN_BEFORE_RE: Final = re.compile(r"\b(?:between|from)\s+$")
+_SCALES: Final = {"million": 1_000_000, "thousand": 1_000}
+
+TokenKind = Literal["digits", "model", "word", "uncounted", "malformed"]
 
 
-def not_a_claim(
-    text: str,
-    s: Sentence,
-    token: re.Match[str],
-    dates: list[DateMention],
-    periods: list[tuple[int, int, int]],
-) -> str | None:
-    start, end = token.start(), token.end()
-    if any(d.start <= start < d.end for d in dates):
-        return "date"
-    if any(p_start <= start < p_end for p_start, p_end, _ in periods):
-        return "period"
-    if token.group("model"):
-        return "model number"
-    if token.group("uncounted"):
-        return "uncounted"
-    after = AFTER_NOT_A_CLAIM_RE.match(text, end, min(s.end, end + 16))
-    if after and after.lastgroup:
-        return after.lastgroup.replace("_", " ")
-    before = BEFORE_NOT_A_CLAIM_RE.search(text[max(s.start, start - 30) : start])
-    if before and before.lastgroup:
-        return before.lastgroup.replace("_", " ")
-    digits = token.group("digits")
-    if digits is not None:
-        if "." in digits and not token.group("multiplier"):
-            return "decimal"
-        if len(digits) == 4 and digits.isdigit() and 1900 <= int(digits) <= 2100:
-            following = CATEGORY_RE.match(text, skip_spaces(text, end, s.end), s.end)
-            if following is None:
-                return "year"
-    if number_value(token) > MAX_COUNT:
-        return "too large"
-    return None
+@dataclass(frozen=True, slots=True)
+class Token:
+    """A figure-like stretch of the text; offsets are into the document text."""
+
+    start: int
+    end: int
+    kind: TokenKind
+    value: int
+
+    @property
+    def countable(self) -> bool:
+        return self.kind in ("digits", "word")
 
 
-def skip_spaces(text: str, pos: int, end: int) -> int:
-    m = _SPACES_RE.match(text, pos, end)
-    return m.end() if m else pos
-
-
-def number_value(token: re.Match[str]) -> int:
-    digits = token.group("digits")
-    if digits is None:
-        word = token.group("word").lower()
-        head, _, tail = word.partition("-")
-        return SMALL_NUMBER_WORDS.get(head, 0) + SMALL_NUMBER_WORDS.get(tail, 0)
+def _digits_value(digits: str, scale: int) -> int:
     plain = "".join(ch for ch in digits if ch.isdigit() or ch == ".")
-    multiplier = (token.group("multiplier") or "").strip().lower()
-    scale = {"million": 1_000_000, "thousand": 1_000}.get(multiplier, 1)
     if len(plain) > 15:
         return MAX_COUNT + 1
     return round(float(plain) * scale) if "." in plain else int(plain) * scale
 
 
-def range_end(text: str, tokens: list[re.Match[str]], i: int, low: int) -> re.Match[str] | None:
-    """The upper figure of "150,000–190,000", "150,000 to 190,000" or "between 175,000 and
-    200,000"; "and" joins a range only after "between"."""
-    if i + 1 >= len(tokens) or tokens[i].group("digits") is None:
+def find_tokens(text: str, low: str, start: int, end: int) -> list[Token]:
+    """Every figure-like token in text[start:end], in order. `low` is the lower-cased text."""
+    tokens: list[Token] = []
+    covered = start
+    for m in DIGITS_RE.finditer(text, start, end):
+        ds, de = m.span()
+        if ds < covered:
+            continue
+        before = text[ds - 1] if ds > start else " "
+        attached = (
+            before.isalpha()
+            or before in "_.,"
+            or (before == "-" and ds - 2 >= start and text[ds - 2].isalpha())
+        )
+        if attached:
+            # "M142", "T-72B3", "Su-25s": a designation, read whole so it is reported whole.
+            ms = ds
+            while ms > start and (text[ms - 1].isalnum() or text[ms - 1] in "-."):
+                ms -= 1
+            me = de
+            while me < end and (text[me].isalnum() or text[me] == "-"):
+                me += 1
+            tokens.append(Token(ms, me, "model", 0))
+            covered = me
+            continue
+        digits = m.group(0)
+        if WELL_FORMED_RE.fullmatch(digits) is None:
+            tokens.append(Token(ds, de, "malformed", 0))
+            covered = de
+            continue
+        multiplier = MULTIPLIER_RE.match(text, de, min(end, de + 12))
+        scale = _SCALES[multiplier.group(1).lower()] if multiplier else 1
+        if "." in digits and multiplier is None and "," not in digits:
+            tokens.append(Token(ds, de, "malformed", 0))
+        else:
+            te = multiplier.end() if multiplier else de
+            tokens.append(Token(ds, te, "digits", _digits_value(digits, scale)))
+            de = te
+        covered = de
+    for w in NUMBER_WORD_RE.finditer(low, start, end):
+        if w.group("uncounted"):
+            tokens.append(Token(w.start(), w.end(), "uncounted", 0))
+            continue
+        head, _, tail = w.group("word").partition("-")
+        value = SMALL_NUMBER_WORDS.get(head, 0) + SMALL_NUMBER_WORDS.get(tail, 0)
+        tokens.append(Token(w.start(), w.end(), "word", value))
+    tokens.sort(key=lambda t: t.start)
+    return tokens
+
+
+def not_a_claim(
+    text: str,
+    low: str,
+    s: Sentence,
+    token: Token,
+    dates: list[DateMention],
+    periods: list[tuple[int, int, int]],
+    category_follows: Callable[[int], bool],
+) -> str | None:
+    """Why a token is not a loss figure, or None when it may be one."""
+    start, end = token.start, token.end
+    if any(d.start <= start < d.end for d in dates):
+        return "date"
+    if any(p_start <= start < p_end for p_start, p_end, _ in periods):
+        return "period"
+    if token.kind == "model":
+        return "model number"
+    if token.kind == "uncounted":
+        return "uncounted"
+    if token.kind == "malformed":
+        return "not a count"
+    after = AFTER_NOT_A_CLAIM_RE.match(low, end, min(s.end, end + 16))
+    if after and after.lastgroup:
+        return after.lastgroup.replace("_", " ")
+    before = BEFORE_NOT_A_CLAIM_RE.search(low[max(s.start, start - 30) : start])
+    if before and before.lastgroup:
+        return before.lastgroup.replace("_", " ")
+    digits = text[start:end]
+    if (
+        token.kind == "digits"
+        and len(digits) == 4
+        and 1900 <= token.value <= 2100
+        and not category_follows(end)
+    ):
+        return "year"
+    if token.value > MAX_COUNT:
+        return "too large"
+    return None
+
+
+def _joined(text: str, low: str, tokens: list[Token], i: int) -> tuple[str, str] | None:
+    """How tokens[i] and tokens[i+1] are joined ("to", "and", a dash) and the word before
+    tokens[i] ("between", "from"), when both are digit figures."""
+    if i + 1 >= len(tokens) or tokens[i].kind != "digits" or tokens[i + 1].kind != "digits":
         return None
-    nxt = tokens[i + 1]
-    if nxt.group("digits") is None:
-        return None
-    join = _RANGE_JOIN_RE.fullmatch(text, tokens[i].end(), nxt.start())
+    join = _RANGE_JOIN_RE.fullmatch(low, tokens[i].end, tokens[i + 1].start)
     if join is None:
         return None
-    connector = join.group(0).strip().lower()
-    between = _BETWEEN_BEFORE_RE.search(text[max(0, tokens[i].start() - 10) : tokens[i].start()])
-    if connector == "and" and (between is None or between.group(0).lower().startswith("from")):
-        return None
-    if connector == "to" and between is not None and between.group(0).lower().startswith("from"):
-        return None
-    return nxt if number_value(nxt) > low else None
+    before = _BETWEEN_BEFORE_RE.search(low[max(0, tokens[i].start - 10) : tokens[i].start])
+    return join.group(0).strip(), before.group(0).split()[0] if before else ""
 
 
-def starts_a_change(text: str, tokens: list[re.Match[str]], i: int) -> bool:
-    """ "rose from 120,760 to 121,480": the first figure is yesterday's, not a claim."""
-    if i + 1 >= len(tokens) or tokens[i + 1].group("digits") is None:
-        return False
-    before = _BETWEEN_BEFORE_RE.search(text[max(0, tokens[i].start() - 10) : tokens[i].start()])
-    join = _RANGE_JOIN_RE.fullmatch(text, tokens[i].end(), tokens[i + 1].start())
-    return (
-        before is not None
-        and before.group(0).lower().startswith("from")
-        and join is not None
-        and join.group(0).strip().lower() == "to"
-    )
+def range_end(text: str, low: str, tokens: list[Token], i: int) -> Token | None:
+    """The upper figure of "150,000–190,000", "150,000 to 190,000" or "between 175,000 and
+    200,000"; "and" joins a range only after "between", "to" never after "from"."""
+    joined = _joined(text, low, tokens, i)
+    if joined is None:
+        return None
+    connector, before = joined
+    if connector == "and" and before != "between":
+        return None
+    if connector == "to" and before == "from":
+        return None
+    nxt = tokens[i + 1]
+    return nxt if nxt.value > tokens[i].value else None
+
+
+def starts_a_change(text: str, low: str, tokens: list[Token], i: int) -> bool:
+    """ "rose from 120,760 to 121,480": the first figure is the old one, not a claim."""
+    return _joined(text, low, tokens, i) == ("to", "from")

@@ -73,7 +73,9 @@ def decode_document(
         return _dead(
             DeadLetterReason.too_large,
             f"message of {len(payload)} bytes exceeds the limit of {max_bytes}",
-            payload, topic, key,
+            payload,
+            topic,
+            key,
         )
     try:
         payload.decode("utf-8")
@@ -87,7 +89,9 @@ def decode_document(
         return _dead(
             DeadLetterReason.invalid_document,
             f"expected a JSON object (a RawDocument), got {type(data).__name__}",
-            payload, topic, key,
+            payload,
+            topic,
+            key,
         )
     try:
         return RawDocument.model_validate(data)

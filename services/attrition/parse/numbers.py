@@ -20,7 +20,8 @@ _MAX_DIGITS: Final = 13  # more digits than this cannot be a figure within MAX_C
 # Thousands separators seen once totals passed 1,000,000: comma, space, no-break space,
 # narrow no-break space (U+202F) and thin space (U+2009).
 _SEPARATORS: Final = ", \u00a0\u202f\u2009"
-_NUMBER: Final = rf"[0-9]{{1,3}}(?:[{_SEPARATORS}][0-9]{{3}})+(?![0-9])|[0-9]+"
+# Digits, then groups of exactly three after a separator: "40830", "1 121 480", "1,234".
+_NUMBER: Final = rf"[0-9]++(?:[{_SEPARATORS}][0-9]{{3}}(?![0-9]))*+"
 _DROP_SEPARATORS: Final = {ord(ch): None for ch in _SEPARATORS}
 _SPACE: Final = "[ \t\u00a0\u202f\u2009]{0,3}"
 DASHES: Final = "‒–—―−-"
@@ -48,9 +49,9 @@ LOSS_LINE: Final = re.compile(
 )
 NEXT_FIGURE: Final = re.compile(r"[0-9(]")
 ANY_DIGIT: Final = re.compile(r"[0-9]")
-DAY_MONTH: Final = re.compile(
-    r"(?<![0-9])([0-9]{1,2})\.([0-9]{1,2})(?:\.([0-9]{4}|[0-9]{2}))?(?![0-9])"
-)
+# dd.mm[.yy[yy]]; the caller checks the character before it (a lookbehind here would be
+# tried at every position of the line).
+DAY_MONTH: Final = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})(?:\.([0-9]{4}|[0-9]{2}))?(?![0-9])")
 
 # Longest phrases first: "more than" must win over a bare "than"-less match.
 QUALIFIER_WORDS: Final[tuple[tuple[str, Qualifier], ...]] = (
@@ -119,6 +120,9 @@ def strip_label(label: str) -> str:
     return label.strip(_STRIP)
 
 
+_HALF_YEAR: Final = timedelta(days=182)
+
+
 def resolve_day_month(day: int, month: int, year: int | None, near: date) -> date | None:
     """The date a header's "dd.mm[.yy]" means. Without a year it is the one nearest to
     `near` (the publication date), so "31.12" published on 1 January is last year's."""
@@ -128,6 +132,12 @@ def resolve_day_month(day: int, month: int, year: int | None, near: date) -> dat
             return date(full_year, month, day)
         except ValueError:
             return None
+    try:
+        guess = date(near.year, month, day)
+    except ValueError:
+        guess = None  # 29.02 in a common year: only a neighbouring year can hold it
+    if guess is not None and abs(guess - near) <= _HALF_YEAR:
+        return guess
     best: date | None = None
     for candidate_year in (near.year - 1, near.year, near.year + 1):
         try:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
 
+from pydantic import BaseModel
+
 from attrition.contracts.events import LossEvent, RawDocument, TextSpan, loss_event_id
 from attrition.contracts.vocabulary import (
     Category,
@@ -80,49 +82,39 @@ class _Header:
     style: str
 
 
+# Events are built without re-validating values this module has already checked: pydantic's
+# `model_construct` costs more than validation itself (it walks every field in Python), so
+# the parser sets the four slots it would set. Tests prove every event equals
+# `LossEvent.model_validate(event.model_dump())`.
 _new = object.__new__
-_set = object.__setattr__
-
-
-def construct_trusted(model: type[LossEvent], values: dict[str, Any]) -> LossEvent:
-    """A LossEvent from values the parser has already checked, without re-validating them.
-
-    pydantic's own `model_construct` costs more than validation itself (it walks every field
-    in Python); this sets the same four attributes it sets. Unit tests prove the result
-    equals `LossEvent.model_validate(event.model_dump())`."""
-    event = _new(model)
-    _set(event, "__dict__", values)
-    _set(event, "__pydantic_fields_set__", set(values))
-    _set(event, "__pydantic_extra__", None)
-    _set(event, "__pydantic_private__", None)
-    return event
-
-
-def _span(start: int, text: str) -> TextSpan:
-    span = _new(TextSpan)
-    _set(span, "__dict__", {"start": start, "end": start + len(text), "text": text})
-    _set(span, "__pydantic_fields_set__", set(_SPAN_FIELDS))
-    _set(span, "__pydantic_extra__", None)
-    _set(span, "__pydantic_private__", None)
-    return span
+# pydantic keeps these in slots; setting through the slot descriptors skips the attribute
+# lookup object.__setattr__ makes on every call.
+_SET_DICT: Final = BaseModel.__dict__["__dict__"].__set__
+_SET_FIELDS_SET: Final = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_SET_EXTRA: Final = BaseModel.__dict__["__pydantic_extra__"].__set__
+_SET_PRIVATE: Final = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 _EVENT_FIELDS: Final = frozenset(LossEvent.model_fields)
 _SPAN_FIELDS: Final = frozenset(TextSpan.model_fields)
 
 
-def _event_template(source_id: str) -> dict[str, Any]:
-    """Every LossEvent field in declaration order; per-line values are filled in."""
+def _base_template() -> dict[str, Any]:
     template: dict[str, Any] = dict.fromkeys(LossEvent.model_fields)
     template.update(
-        source_id=source_id,
         source_kind=_REPORT,
         claimant=_CLAIMANT,
         subject=_SUBJECT,
         qualifier=Qualifier.exact,
+        official=True,
         confidence=1.0,
     )
     return template
+
+
+# Every LossEvent field in declaration order with its report-wide value; each line fills in
+# its own. Declaration order keeps the events' repr and iteration like validated ones.
+_TEMPLATE: Final = _base_template()
 
 
 def _measure(category: Category) -> Measure | None:
@@ -183,12 +175,6 @@ def _read_prefix(prefix: str) -> _Prefix:
     return result
 
 
-def _count(written: str) -> int | None:
-    if len(written) <= _SHORT_NUMBER and written.isdigit():
-        return int(written)
-    return numbers.read_count(written)
-
-
 def _later_delta(line: str, position: int) -> tuple[int | None, int] | None:
     """A delta written after words ("осіб ліквідовано (+5)"): the first "(±N)" before any
     other number. Returns (delta, where the rest begins), (None, position) when there is
@@ -206,6 +192,10 @@ def _later_delta(line: str, position: int) -> tuple[int | None, int] | None:
 
 def _script_style(text: str) -> str:
     """Ukrainian when more of its words are Cyrillic than Latin."""
+    if _CYRILLIC.search(text) is None:
+        return OFFICIAL_EN
+    if _LATIN.search(text) is None:
+        return OFFICIAL_UK
     cyrillic = len(_CYRILLIC.findall(text))
     return OFFICIAL_UK if cyrillic > len(_LATIN.findall(text)) else OFFICIAL_EN
 
@@ -215,6 +205,8 @@ def _read_header(line: str, published: date) -> _Header | None:
     or a bare date line (the aggregator's "25.03.2023"), and the wording it is written in."""
     found = []
     for match in numbers.DAY_MONTH.finditer(line):
+        if match.start() and "0" <= line[match.start() - 1] <= "9":
+            continue  # inside a longer number
         found.append(match)
         if len(found) == _HEADER_DATES:
             break
@@ -264,6 +256,15 @@ def _inside(position: int, ranges: list[tuple[int, int]]) -> bool:
     return at >= 0 and ranges[at][0] <= position <= ranges[at][1]
 
 
+def _has_surrogates(text: str) -> bool:
+    """Whether text holds a lone surrogate (a producer decoded bytes with surrogateescape)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def _extra_figures_warning(label: str, tail: str) -> str:
     if "полон" in tail.lower() or "prisoner" in tail.lower():
         return f"{label!r}: prisoners-of-war figure not emitted (no category for it)"
@@ -286,32 +287,48 @@ def parse_report(
     source_id = doc.id
     warnings: list[str] = []
     long_lines = _long_lines(text, max_line_chars, warnings) if len(text) > max_line_chars else []
+    has_surrogates = _has_surrogates(text)
     header: _Header | None = None
     header_tries = 0
     as_of = doc.published
-    official = True
     events: list[LossEvent] = []
-    matches: list[LabelMatch | None] = []
+    known_lines = 0
     seen: set[Category] = set()
     event_id = _EventIds(source_id)
     id_base, id_tails, fast_ids = event_id.base, _EventIds.TAILS, _FAST_IDS_AGREE
-    new_object, set_attr = _new, _set
-    template = _event_template(source_id)
+    new_object, prefix_cache = _new, _PREFIX_CACHE
+    set_dict, set_fields_set, set_extra, set_private = (
+        _SET_DICT,
+        _SET_FIELDS_SET,
+        _SET_EXTRA,
+        _SET_PRIVATE,
+    )
+    template = _TEMPLATE.copy()
+    template["source_id"] = source_id
+    # One fields-set per document, shared by its events: every field is always set, and
+    # pydantic only ever changes the set of a copy (frozen models are never assigned to).
+    event_fields, span_fields = set(_EVENT_FIELDS), set(_SPAN_FIELDS)
 
     for found in numbers.LOSS_LINE.finditer("\n" + text):
         prefix, written_total, sign, written_delta, _tail, more = found.groups()
         line_start = found.start(1) - 1  # offsets in text, not in "\n" + text
+        line_end = found.end() - 1
         if long_lines and _inside(line_start, long_lines):
             continue
-        label, qualifier, match = _read_prefix(prefix)
+        read = prefix_cache.get(prefix)
+        label, qualifier, match = read if read is not None else _read_prefix(prefix)
         if not events and header is None and match is None and header_tries < _HEADER_LINES:
             header_tries += 1
-            header = _read_header(text[line_start : found.end() - 1], doc.published)
+            header = _read_header(text[line_start:line_end], doc.published)
             if header is not None:
                 continue
         if not label:
             continue
-        line = text[line_start : found.end() - 1].rstrip(_WHITESPACE)
+        line = text[line_start:line_end].rstrip(_WHITESPACE)
+        if has_surrogates and _has_surrogates(line):
+            # An event must serialise; a line with a lone surrogate cannot.
+            warnings.append(f"line at offset {line_start} skipped: not valid Unicode")
+            continue
         if written_total is None:
             total = None
         elif len(written_total) <= _SHORT_NUMBER and written_total.isdigit():
@@ -321,15 +338,7 @@ def parse_report(
             if total is None:
                 warnings.append(f"{label!r} skipped: total out of range")
                 continue
-        if written_delta is not None:
-            delta = _count(written_delta)
-            if delta is None:
-                warnings.append(f"{label!r} skipped: delta out of range")
-                continue
-            if sign is not None and sign != "+":
-                delta = -delta
-            tail_start = found.start(5) - 1 - line_start
-        else:
+        if written_delta is None:
             tail_start = found.start(5) - 1 - line_start
             later = _later_delta(line, tail_start)
             if later is None:
@@ -339,8 +348,22 @@ def parse_report(
             if total is None and delta is None:
                 continue
             more = "x" if numbers.ANY_DIGIT.search(line, tail_start) else ""
-        if match is None and not _is_unknown_loss_line(prefix, label, line[tail_start:]):
-            continue
+        else:
+            tail_start = -1  # found only when needed: most lines never need it
+            if len(written_delta) <= _SHORT_NUMBER and written_delta.isdigit():
+                delta = int(written_delta)
+            else:
+                delta = numbers.read_count(written_delta)
+                if delta is None:
+                    warnings.append(f"{label!r} skipped: delta out of range")
+                    continue
+            if sign is not None and sign != "+":
+                delta = -delta
+        if match is None:
+            if tail_start < 0:
+                tail_start = found.start(5) - 1 - line_start
+            if not _is_unknown_loss_line(prefix, label, line[tail_start:]):
+                continue
 
         if not events:  # the header, if any, lies behind us now
             if header is not None and header.as_of is not None:
@@ -348,14 +371,15 @@ def parse_report(
             else:
                 reason = "no header date" if header is None else "header date is not a date"
                 warnings.append(f"{reason}; as_of taken from the publication date {as_of}")
-            official = header is None or header.style != AGGREGATOR_UK
-        matches.append(match)
+            template["as_of"] = as_of
+            template["official"] = header is None or header.style != AGGREGATOR_UK
         quality: list[QualityFlag] = []
         if match is None:
             category = _OTHER
             quality.append(QualityFlag.unknown_label)
             warnings.append(f"unknown label {label!r} kept as category other")
         else:
+            known_lines += 1
             category = match.category
             if category in seen:
                 warnings.append(f"category {category.value} appears more than once")
@@ -363,38 +387,38 @@ def parse_report(
         if total is None:
             quality.append(QualityFlag.delta_without_total)
         if more:
+            if tail_start < 0:
+                tail_start = found.start(5) - 1 - line_start
             warnings.append(_extra_figures_warning(label, line[tail_start:]))
-        # Inlined construct_trusted/_span/_EventIds: this runs once per line of every report.
+        # Inlined on purpose: this runs once per line of every report.
         hasher = id_base.copy()
         hasher.update(f"{id_tails[category]}{line_start}".encode())
         span = new_object(TextSpan)
-        span_values = {"start": line_start, "end": line_start + len(line), "text": line}
-        set_attr(span, "__dict__", span_values)
-        set_attr(span, "__pydantic_fields_set__", set(_SPAN_FIELDS))
-        set_attr(span, "__pydantic_extra__", None)
-        set_attr(span, "__pydantic_private__", None)
+        set_dict(span, {"start": line_start, "end": line_start + len(line), "text": line})
+        set_fields_set(span, span_fields)
+        set_extra(span, None)
+        set_private(span, None)
         values = template.copy()
         values["event_id"] = hasher.hexdigest() if fast_ids else event_id(category, line_start)
         values["category"] = category
         values["label"] = label[:_LABEL_MAX_CHARS]
-        values["as_of"] = as_of
         values["total"] = total
         values["delta"] = delta
         values["qualifier"] = qualifier
-        values["measure"] = _CASUALTIES if category is _PERSONNEL else None
+        if category is _PERSONNEL:
+            values["measure"] = _CASUALTIES
         values["span"] = span
-        values["official"] = official
         values["quality"] = quality
         event = new_object(LossEvent)
-        set_attr(event, "__dict__", values)
-        set_attr(event, "__pydantic_fields_set__", set(_EVENT_FIELDS))
-        set_attr(event, "__pydantic_extra__", None)
-        set_attr(event, "__pydantic_private__", None)
+        set_dict(event, values)
+        set_fields_set(event, event_fields)
+        set_extra(event, None)
+        set_private(event, None)
         events.append(event)
 
-    if not any(match is not None for match in matches):
+    if not known_lines:
         raise NotAReport("no loss lines found")
-    style = header.style if header is not None else _style_from_labels(matches, events)
+    style = header.style if header is not None else _style_from_labels(events)
     if header is None and style == AGGREGATOR_UK:
         events = [event.model_copy(update={"official": False}) for event in events]
     checked, check_warnings = check_document(
@@ -404,8 +428,9 @@ def parse_report(
     return ReportParse(tuple(checked), tuple(warnings), style, as_of)
 
 
-def _style_from_labels(matches: list[LabelMatch | None], events: list[LossEvent]) -> str:
+def _style_from_labels(events: list[LossEvent]) -> str:
     """Without a header, the wording its labels are known from decides."""
+    matches = [lookup_label(event.label or "") for event in events]
     aggregator_only = sum(1 for m in matches if m is not None and m.wordings == {AGGREGATOR_UK})
     official_only = sum(1 for m in matches if m is not None and AGGREGATOR_UK not in m.wordings)
     if aggregator_only > official_only:

@@ -31,8 +31,12 @@ FIRST, LAST = date(2023, 1, 1), date(2023, 1, 28)
 
 
 def main(truth_dir: Path, out: Path) -> None:
-    equipment = {r["date"]: r for r in json.loads((truth_dir / "russia_losses_equipment.json").read_text())}
-    personnel = {r["date"]: r for r in json.loads((truth_dir / "russia_losses_personnel.json").read_text())}
+    equipment = {
+        r["date"]: r for r in json.loads((truth_dir / "russia_losses_equipment.json").read_text())
+    }
+    personnel = {
+        r["date"]: r for r in json.loads((truth_dir / "russia_losses_personnel.json").read_text())
+    }
     days = sorted(d for d in equipment if FIRST.isoformat() <= d <= LAST.isoformat())
     with out.open("w", encoding="utf-8") as fh:
         for prev_day, day in zip([None, *days], days, strict=False):
@@ -48,8 +52,14 @@ def main(truth_dir: Path, out: Path) -> None:
                 f"The total combat losses of the enemy from 24.02.22 to {d:%d.%m.%y} were "
                 "approximately:\n\n" + ",\n".join(body) + ".\n\nThe data are being updated."
             )
-            doc = {"id": f"sample-gs-en-{day}", "kind": "report", "published": day,
-                   "lang": "en", "title": f"General Staff report {day}", "text": text}
+            doc = {
+                "id": f"sample-gs-en-{day}",
+                "kind": "report",
+                "published": day,
+                "lang": "en",
+                "title": f"General Staff report {day}",
+                "text": text,
+            }
             fh.write(json.dumps(doc, ensure_ascii=False) + "\n")
 
 

@@ -25,18 +25,21 @@ _ALERT_HEADERS = headers_for(AlertEvent)
 
 def register(app: AttritionApp) -> None:
     topics = app.topics_
+    metrics = app.metrics  # type: ignore[attr-defined]
+    names = app.settings.topics
     detector = SpikeDetector(app.settings.alerts)
     states = app.Table(
         "spike-detector",
         default=None,
         partitions=app.settings.topics.partitions,
-        key_serializer="raw",
-        value_serializer="raw",
+        key_type=bytes,  # bytes: the raw serializer; the pure core owns the state encoding
+        value_type=bytes,
     )
 
     @app.agent(topics.deltas, name="attrition.alerts")
     async def raise_alerts(stream: Any) -> None:
         async for event in stream.events():
+            metrics.events_in.labels(names.deltas).inc()
             key_bytes: bytes = event.message.key
             try:
                 delta = DeltaEvent.model_validate_json(event.message.value)
@@ -51,4 +54,6 @@ def register(app: AttritionApp) -> None:
             detector.load_key_state(key, None)  # the table is the state; keep memory bounded
             for alert in alerts:
                 log.info("alert: %s", alert.explanation)
+                metrics.alerts.labels(alert.kind.value, alert.severity.value).inc()
+                metrics.events_out.labels(names.alerts).inc()
                 await topics.alerts.send(key=key_bytes, value=encode(alert), headers=_ALERT_HEADERS)

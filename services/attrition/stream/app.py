@@ -54,8 +54,16 @@ def create_app(settings: Settings) -> AttritionApp:
     app.settings = settings
     app.topics_ = Topics.declare(app, settings)
 
-    from attrition.stream import alert_agent, parse_agent, sink_agent, totals_agent, web_views
+    from attrition.stream import (
+        alert_agent,
+        metrics,
+        parse_agent,
+        sink_agent,
+        totals_agent,
+        web_views,
+    )
 
+    metrics.register(app)
     parse_agent.register(app)
     totals_agent.register(app)
     alert_agent.register(app)

@@ -37,7 +37,10 @@ def local_pipeline(settings: Settings, *, say: object = print) -> Iterator[Local
 
 class LocalPipeline:
     def __init__(
-        self, settings: Settings, worker: WorkerProcess, broker: EmbeddedBroker | None,
+        self,
+        settings: Settings,
+        worker: WorkerProcess,
+        broker: EmbeddedBroker | None,
         log_path: Path,
     ) -> None:
         self.settings = settings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from attrition.contracts.events import DeadLetter, LossEvent
@@ -21,8 +22,12 @@ _DEAD_HEADERS = headers_for(DeadLetter)
 def register(app: AttritionApp) -> None:
     topics = app.topics_
     limits = app.settings.limits
+    metrics = app.metrics  # type: ignore[attr-defined]
+    loss_topic = app.settings.topics.loss_events
+    dead_topic = app.settings.topics.dead_letters
 
     async def send_outcome(payload: bytes, topic: str, key: bytes | None) -> None:
+        started = time.perf_counter()
         outcome = process_raw(
             payload,
             topic=topic,
@@ -30,12 +35,17 @@ def register(app: AttritionApp) -> None:
             max_bytes=limits.max_document_bytes,
             max_line_chars=limits.max_line_chars,
         )
+        metrics.parse_seconds.observe(time.perf_counter() - started)
+        if outcome.events:
+            metrics.events_out.labels(loss_topic).inc(len(outcome.events))
         for event in outcome.events:
             await topics.loss_events.send(
                 key=event.totals_key.encode(), value=encode(event), headers=_LOSS_HEADERS
             )
         if outcome.dead_letter is not None:
             letter = outcome.dead_letter
+            metrics.dead_letters.labels(letter.reason.value).inc()
+            metrics.events_out.labels(dead_topic).inc()
             log.warning(
                 "dead letter: %s (%s) from %s", letter.reason.value, letter.detail[:200], topic
             )
@@ -51,5 +61,6 @@ def register(app: AttritionApp) -> None:
     async def parse_raw(stream: Any) -> None:
         async for event in stream.events():
             message = event.message
+            metrics.events_in.labels(message.topic).inc()
             payload = message.value if isinstance(message.value, bytes) else bytes(message.value)
             await send_outcome(payload, message.topic, message.key)

@@ -60,24 +60,38 @@ def register(app: AttritionApp) -> None:
     writer = WarehouseWriter(settings.warehouse)
     app.warehouse_writer = writer  # type: ignore[attr-defined]
 
-    def sink(channel: Any, model: type[BaseModel], to_batch: Callable[[list[Any]], WriteBatch],
-             name: str) -> None:
+    metrics = app.metrics  # type: ignore[attr-defined]
+
+    def sink(
+        channel: Any, model: type[BaseModel], to_batch: Callable[[list[Any]], WriteBatch], name: str
+    ) -> None:
+        topic_name = channel.get_topic_name()
+
         @app.agent(channel, name=name)
         async def write_batches(stream: Any) -> None:
             async for values in stream.take(
                 settings.sink_batch_size, within=settings.sink_batch_seconds
             ):
+                metrics.events_in.labels(topic_name).inc(len(values))
                 events = _decode_all(model, values)
                 if events:
                     await writer.write(to_batch(events))
 
-    sink(topics.loss_events, LossEvent, lambda e: WriteBatch(loss_events=e),
-         "attrition.sink.loss-events")
+    sink(
+        topics.loss_events,
+        LossEvent,
+        lambda e: WriteBatch(loss_events=e),
+        "attrition.sink.loss-events",
+    )
     sink(topics.deltas, DeltaEvent, lambda e: WriteBatch(deltas=e), "attrition.sink.deltas")
     sink(topics.alerts, AlertEvent, lambda e: WriteBatch(alerts=e), "attrition.sink.alerts")
-    sink(topics.dead_letters, DeadLetter, lambda e: WriteBatch(dead_letters=e),
-         "attrition.sink.dead-letters")
+    sink(
+        topics.dead_letters,
+        DeadLetter,
+        lambda e: WriteBatch(dead_letters=e),
+        "attrition.sink.dead-letters",
+    )
 
-    @app.on_stop.connect
+    @app.on_before_shutdown.connect  # type: ignore[arg-type]
     async def flush_warehouse(app: Any, **kwargs: Any) -> None:
         await writer.close()

@@ -41,18 +41,21 @@ def current_total_record(delta: DeltaEvent) -> bytes:
 
 def register(app: AttritionApp) -> None:
     topics = app.topics_
+    metrics = app.metrics  # type: ignore[attr-defined]
+    names = app.settings.topics
     ledgers = app.Table(
         "totals-ledger",
         default=None,
         partitions=app.settings.topics.partitions,
-        key_serializer="raw",
-        value_serializer="raw",
+        key_type=bytes,  # bytes: the raw serializer; the pure core owns the state encoding
+        value_type=bytes,
     )
     app.totals_table = ledgers  # type: ignore[attr-defined]
 
     @app.agent(topics.loss_events, name="attrition.totals")
     async def keep_totals(stream: Any) -> None:
         async for event in stream.events():
+            metrics.events_in.labels(names.loss_events).inc()
             key: bytes = event.message.key
             try:
                 loss = LossEvent.model_validate_json(event.message.value)
@@ -65,6 +68,7 @@ def register(app: AttritionApp) -> None:
             if not deltas:
                 continue  # a duplicate, or a figure that moves no total
             ledgers[key] = ledger.to_bytes()
+            metrics.events_out.labels(names.deltas).inc(len(deltas))
             for delta in deltas:
                 await topics.deltas.send(key=key, value=encode(delta), headers=_DELTA_HEADERS)
             latest = ledger.current(loss.source_kind)

@@ -14,7 +14,9 @@ if TYPE_CHECKING:
     from attrition.stream.app import AttritionApp
 
 
-def current_rows(table: Any, claimant: str | None = None, subject: str | None = None) -> list[dict[str, Any]]:
+def current_rows(
+    table: Any, claimant: str | None = None, subject: str | None = None
+) -> list[dict[str, Any]]:
     rows = []
     for key, state in list(table.items()):
         if not state:
@@ -26,11 +28,17 @@ def current_rows(table: Any, claimant: str | None = None, subject: str | None = 
         for kind in DocumentKind:
             current = ledger.current_total(kind)
             if current is not None:
-                rows.append({
-                    "claimant": key_claimant, "subject": key_subject, "category": category,
-                    "source_kind": kind.value, "total": current.total,
-                    "as_of": current.as_of.isoformat(), "delta_id": current.delta_id,
-                })
+                rows.append(
+                    {
+                        "claimant": key_claimant,
+                        "subject": key_subject,
+                        "category": category,
+                        "source_kind": kind.value,
+                        "total": current.total,
+                        "as_of": current.as_of.isoformat(),
+                        "delta_id": current.delta_id,
+                    }
+                )
     rows.sort(key=lambda r: (r["claimant"], r["subject"], r["category"], r["source_kind"]))
     return rows
 

