@@ -6,6 +6,7 @@ import typer
 
 from attrition.cli import (
     backtest_command,
+    eval_command,
     parse_command,
     pipeline_commands,
     schema_commands,
@@ -25,6 +26,8 @@ app.command("worker")(pipeline_commands.worker)
 app.command("publish")(pipeline_commands.publish_command)
 app.command("backfill")(pipeline_commands.backfill)
 app.command("backtest")(backtest_command.backtest)
+app.command("eval")(eval_command.eval_command)
+app.command("export")(warehouse_commands.export)
 app.add_typer(schema_commands.app, name="schemas")
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -32,8 +34,23 @@ def _row_json(row: TotalRow) -> dict[str, Any]:
     }
 
 
-def print_totals(url: str, *, as_json: bool) -> None:
-    rows = [_row_json(r) for r in asyncio.run(_read_totals(url))]
+def latest_report_rows(rows: list[TotalRow]) -> list[TotalRow]:
+    """Keep the totals of each claimant/subject/source's latest date.
+
+    A category the latest report no longer lists (2022's separate vehicles and fuel tanks, say)
+    was retired or merged; its last total stays in the warehouse and `--all` shows it."""
+    latest: dict[tuple[str, str, str], date] = {}
+    for r in rows:
+        group = (str(r.claimant), str(r.subject), str(r.source_kind))
+        latest[group] = max(latest.get(group, r.as_of), r.as_of)
+    return [
+        r for r in rows if r.as_of == latest[(str(r.claimant), str(r.subject), str(r.source_kind))]
+    ]
+
+
+def print_totals(url: str, *, as_json: bool, include_retired: bool = False) -> None:
+    found = asyncio.run(_read_totals(url))
+    rows = [_row_json(r) for r in (found if include_retired else latest_report_rows(found))]
     if as_json:
         typer.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
         return
@@ -55,7 +72,27 @@ def print_totals(url: str, *, as_json: bool) -> None:
 def totals(
     warehouse: str | None = typer.Option(None, help="DuckDB file path or warehouse URL."),
     as_json: bool = typer.Option(False, "--json", help="One JSON array of rows."),
+    include_retired: bool = typer.Option(
+        False, "--all", help="Also categories the latest report no longer lists."
+    ),
 ) -> None:
     """Current totals, one row per (claimant, subject, category, source kind)."""
     settings = settings_with(warehouse=warehouse_url(warehouse))
-    print_totals(settings.warehouse, as_json=as_json)
+    print_totals(settings.warehouse, as_json=as_json, include_retired=include_retired)
+
+
+def export(
+    fmt: str = typer.Option("parquet", "--format", help="parquet or csv"),
+    out: Path = typer.Option(..., "--out", help="Folder to write, partitioned by year."),
+    warehouse: str | None = typer.Option(None, help="DuckDB file path or warehouse URL."),
+) -> None:
+    """Loss events, deltas, alerts and daily_losses as files, partitioned by year."""
+    from attrition.sinks.export import export_warehouse
+
+    if fmt not in ("parquet", "csv"):
+        typer.echo(f"unknown format {fmt!r}: parquet or csv", err=True)
+        raise typer.Exit(2)
+    settings = settings_with(warehouse=warehouse_url(warehouse))
+    written = asyncio.run(export_warehouse(settings.warehouse, fmt, out))  # type: ignore[arg-type]
+    for path in written:
+        typer.echo(str(path))
