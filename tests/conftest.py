@@ -14,6 +14,8 @@ import pytest
 
 from attrition.settings import Settings, TopicSettings
 
+pytest_plugins = ["postgres_fixtures"]
+
 _counter = itertools.count()
 
 
