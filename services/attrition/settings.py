@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     web_port: int = Field(default=6066, ge=0, le=65535, description="Worker HTTP port.")
     web_host: str = "127.0.0.1"
     web_enabled: bool = True
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto", description="Worker logs: json lines, text, or json unless a terminal."
+    )
+    log_level: Literal["debug", "info", "warn", "error"] = "info"
     sink_batch_size: int = Field(default=500, ge=1)
     sink_batch_seconds: float = Field(default=0.5, gt=0)
     session_timeout_s: float = Field(default=6.0, gt=0)

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import orjson
 import pytest
-from pipeline_helpers import publish_docs, read_topic
 
 from attrition.contracts.events import DeadLetter, DeltaEvent, LossEvent
 from attrition.contracts.vocabulary import Category, DeadLetterReason
 from attrition.settings import Settings
 from attrition.sinks.warehouse import open_warehouse
 from attrition.stream.worker_process import WorkerProcess, wait_until_idle
+from pipeline_helpers import publish_docs, read_topic
 from report_fixtures import LABELS, figures_for, report_series
 
 pytestmark = pytest.mark.integration

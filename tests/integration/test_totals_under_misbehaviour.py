@@ -9,7 +9,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from pipeline_helpers import read_topic
 
 from attrition.contracts.events import DeltaEvent, RawDocument
 from attrition.contracts.vocabulary import Category, DeltaFlag
@@ -20,6 +19,7 @@ from attrition.settings import Settings
 from attrition.sinks.warehouse import open_warehouse
 from attrition.stream.worker_process import WorkerProcess, wait_until_idle
 from conftest import isolated_settings
+from pipeline_helpers import read_topic
 from report_fixtures import figures_for, render_report, report_series
 
 pytestmark = pytest.mark.integration

@@ -9,10 +9,9 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
-from synthetic_losses import CATEGORIES
-
 from attrition.sinks.export import export_warehouse
 from attrition.sinks.warehouse import open_warehouse
+from synthetic_losses import CATEGORIES
 
 READS = 25
 MAX_DAYS = 800  # the writer stops sooner, when the stop file appears

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from synthetic_losses import CATEGORIES, synthetic_year
 
 from attrition.sinks.export import EXPORTED, export_warehouse
 from attrition.sinks.warehouse import open_warehouse
+from synthetic_losses import CATEGORIES, synthetic_year
 
 # December 2022 into February 2023: two partitions per table.
 DATA = synthetic_year(start=date(2022, 12, 1), days=62, days_per_batch=31)

@@ -7,6 +7,10 @@ from typing import Any
 
 import psycopg
 import pytest
+
+from attrition.contracts.vocabulary import Category, Claimant, DocumentKind, Subject
+from attrition.sinks.migrations import DAILY_LOSSES_CATEGORIES_V1, LATEST_VERSION
+from attrition.sinks.warehouse import TABLES, Warehouse, WriteBatch, open_warehouse
 from synthetic_losses import (
     CATEGORIES,
     Figure,
@@ -17,10 +21,6 @@ from synthetic_losses import (
     loss_event,
     synthetic_year,
 )
-
-from attrition.contracts.vocabulary import Category, Claimant, DocumentKind, Subject
-from attrition.sinks.migrations import DAILY_LOSSES_CATEGORIES_V1, LATEST_VERSION
-from attrition.sinks.warehouse import TABLES, Warehouse, WriteBatch, open_warehouse
 
 GS, RU = Claimant.ua_general_staff, Subject.russia
 

@@ -7,7 +7,7 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import typer
@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from attrition.cli.options import settings_with, warehouse_url
 from attrition.cli.warehouse_commands import print_totals
-from attrition.ingest.document_files import read_messages
+from attrition.ingest.document_files import OutgoingMessage, read_messages
 from attrition.ingest.publisher import PublishSummary, publish, publish_loss_events
 from attrition.settings import Settings
 
@@ -45,20 +45,22 @@ def broker(
         embedded.stop()
 
 
-def worker(
-    log_level: str = typer.Option("info", help="debug, info, warn, error"),
-) -> None:
-    """Run the worker (every agent) against ATTRITION_BROKER until SIGTERM or Ctrl-C."""
+def worker() -> None:
+    """Run the worker (every agent) against ATTRITION_BROKER until SIGTERM or Ctrl-C.
+
+    SIGTERM is graceful: in-flight events finish, offsets commit, the sink flushes."""
     from faust.worker import Worker
 
     from attrition.stream.app import create_app
 
     settings = Settings()
     app = create_app(settings)
-    Worker(app, loglevel=log_level, quiet=True).execute_from_commandline()
+    Worker(app, loglevel=settings.log_level, quiet=True).execute_from_commandline()
 
 
-def _publish_with_progress(inputs: list[str], settings: Settings) -> PublishSummary:
+def _publish_with_progress(
+    inputs: list[str], settings: Settings, messages: Iterable[OutgoingMessage] | None = None
+) -> PublishSummary:
     with Progress(
         TextColumn("publishing"),
         BarColumn(),
@@ -71,15 +73,56 @@ def _publish_with_progress(inputs: list[str], settings: Settings) -> PublishSumm
         def advance(summary: PublishSummary) -> None:
             progress.update(task, completed=summary.sent + summary.duplicates)
 
-        return asyncio.run(publish(read_messages(inputs), settings, on_progress=advance))
+        return asyncio.run(
+            publish(
+                read_messages(inputs) if messages is None else messages,
+                settings,
+                on_progress=advance,
+            )
+        )
 
 
 def publish_command(
-    input: list[str] = typer.Option(..., "--input", "-i", help="JSON-lines file(s), or -"),
+    input: list[str] = typer.Option(..., "--input", "-i", help="File(s) to publish, or -"),
+    format: str = typer.Option(
+        "jsonl", "--format", "-f", help="jsonl (RawDocuments), text or html (one per file)."
+    ),
+    kind: str = typer.Option("report", "--kind", help="text/html: report or article."),
+    published: str | None = typer.Option(
+        None, "--published", help="text/html: publication date (default: the file's mtime)."
+    ),
 ) -> None:
     """Publish raw documents to the raw topics of ATTRITION_BROKER."""
+    from datetime import date
+
+    from attrition.contracts.vocabulary import DocumentKind
+    from attrition.ingest.text_sources import InputFormat, Rejected, read_documents
+
+    try:
+        fmt, doc_kind = InputFormat(format), DocumentKind(kind)
+        when = date.fromisoformat(published) if published else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
     settings = Settings()
-    summary = _publish_with_progress(input, settings)
+    rejected: list[Rejected] = []
+
+    def accepted() -> Iterator[OutgoingMessage]:
+        for item in read_documents(
+            input,
+            fmt=fmt,
+            kind=doc_kind,
+            published=when,
+            max_bytes=settings.limits.max_document_bytes,
+        ):
+            if isinstance(item, Rejected):
+                rejected.append(item)
+                err.print(f"rejected {item.line()}")
+            else:
+                yield item
+
+    summary = _publish_with_progress(input, settings, messages=accepted())
+    summary.rejected += len(rejected)
+    summary.reasons.extend(r.line() for r in rejected)
     typer.echo(summary.line())
 
 

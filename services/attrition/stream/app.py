@@ -10,6 +10,7 @@ import faust
 
 from attrition.broker.kafka_security import faust_credentials
 from attrition.settings import Settings
+from attrition.stream.log_format import logging_config
 from attrition.stream.topics import Topics
 
 
@@ -50,6 +51,7 @@ def create_app(settings: Settings) -> AttritionApp:
         web_host=settings.web_host,
         web_bind=settings.web_host,
         table_cleanup_interval=60.0,
+        logging_config=logging_config(settings.log_format, settings.log_level),
     )
     app.settings = settings
     app.topics_ = Topics.declare(app, settings)

@@ -82,11 +82,12 @@ def register(app: AttritionApp) -> WorkerMetrics:
     metrics = WorkerMetrics()
     app.metrics = metrics  # type: ignore[attr-defined]
 
-    async def startup_finished() -> None:
+    @app.task
+    async def recovery_finished() -> None:
+        # Faust starts app tasks (and the web server) only once table recovery is complete;
+        # its Worker owns on_startup_finished, so the moment is taken here.
         metrics.table_recovery_seconds.set(time.monotonic() - metrics.started_at)
         metrics.ready = True
-
-    app.on_startup_finished = startup_finished
 
     @app.page("/health")
     async def health(web: Any, request: Any) -> Any:
@@ -95,7 +96,8 @@ def register(app: AttritionApp) -> WorkerMetrics:
     @app.page("/ready")
     async def ready(web: Any, request: Any) -> Any:
         assigned = bool(app.consumer.assignment()) if metrics.ready else False
-        recovered = metrics.ready and app.tables.recovery.completed.is_set()  # type: ignore[attr-defined]
+        recovery = app.tables.recovery  # type: ignore[attr-defined]
+        recovered = metrics.ready and not app.rebalancing and recovery.completed.is_set()
         body = {
             "ready": bool(assigned and recovered),
             "tables_recovered": bool(recovered),
@@ -106,6 +108,8 @@ def register(app: AttritionApp) -> WorkerMetrics:
     @app.page("/metrics")
     async def metrics_view(web: Any, request: Any) -> Any:
         _refresh_lag(app, metrics)
-        return web.bytes(generate_latest(metrics.registry), content_type=CONTENT_TYPE_LATEST)
+        # aiohttp wants the charset apart from the media type.
+        media_type = CONTENT_TYPE_LATEST.split(";")[0]
+        return web.bytes(generate_latest(metrics.registry), content_type=media_type)
 
     return metrics
