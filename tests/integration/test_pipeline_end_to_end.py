@@ -14,6 +14,8 @@ from attrition.contracts.vocabulary import Category, DeadLetterReason
 from attrition.settings import Settings
 from attrition.sinks.warehouse import open_warehouse
 from attrition.stream.worker_process import WorkerProcess, wait_until_idle
+from attrition.totals.totals_ledger import current_deltas
+from conftest import isolated_settings
 from pipeline_helpers import publish_docs, read_topic
 from report_fixtures import LABELS, figures_for, report_series
 
@@ -66,8 +68,12 @@ async def test_reports_become_loss_events_deltas_and_warehouse_rows(
         DeltaEvent.model_validate_json(v)
         for _, v in await read_topic(pipeline_settings, topics.deltas)
     ]
-    assert len(deltas) == 5 * categories
-    tank_deltas = sorted((d for d in deltas if d.category is Category.tanks), key=lambda d: d.as_of)
+    # Out-of-order arrival across partitions adds corrections; the current deltas are fixed.
+    current = list(current_deltas(deltas).values())
+    assert len(current) == 5 * categories
+    tank_deltas = sorted(
+        (d for d in current if d.category is Category.tanks), key=lambda d: d.as_of
+    )
     assert [d.total for d in tank_deltas] == [figures_for(i)[Category.tanks] for i in range(5)]
     assert tank_deltas[0].previous_total is None
     assert [d.change for d in tank_deltas[1:]] == [
@@ -90,16 +96,21 @@ async def test_reports_become_loss_events_deltas_and_warehouse_rows(
 
     async with open_warehouse(pipeline_settings.warehouse) as warehouse:
         counts = await warehouse.counts()
+        assert await warehouse.delta_ids(current_only=True) == {d.delta_id for d in current}
         totals = {row.category: row for row in await warehouse.current_totals()}
     assert counts["loss_events"] == 5 * categories
-    assert counts["deltas"] == 5 * categories
+    assert counts["deltas"] == len({d.delta_id for d in deltas})
     assert counts["dead_letters"] == 3
     last = figures_for(4)
     assert {c: row.total for c, row in totals.items()} == last
     assert {row.as_of for row in totals.values()} == {date(2023, 1, 5)}
 
 
-async def test_totals_survive_a_worker_restart(pipeline_settings: Settings, tmp_path: Path) -> None:
+@pytest.mark.parametrize("store", ["memory://", "rocksdb://"])
+async def test_totals_survive_a_worker_restart(
+    embedded_broker: object, tmp_path: Path, store: str
+) -> None:
+    pipeline_settings = isolated_settings(embedded_broker.url, tmp_path, store=store)  # type: ignore[attr-defined]
     reports = report_series(date(2023, 2, 1), 4)
     await _run_until_idle(pipeline_settings, reports[:2], tmp_path)
     # A new worker process recovers the ledger table from its changelog before it goes on.
@@ -108,13 +119,12 @@ async def test_totals_survive_a_worker_restart(pipeline_settings: Settings, tmp_
         DeltaEvent.model_validate_json(v)
         for _, v in await read_topic(pipeline_settings, pipeline_settings.topics.deltas)
     ]
-    # At-least-once: a redelivered event may re-send a delta, but always with the same id.
-    by_id = {d.delta_id: d for d in deltas}
-    tanks = sorted(
-        (d for d in by_id.values() if d.category is Category.tanks), key=lambda d: d.as_of
-    )
+    # Reports spread over partitions may reach the totals stage out of date order (a later
+    # delta is then corrected); fold the stream the way the warehouse does.
+    current = current_deltas(deltas).values()
+    tanks = sorted((d for d in current if d.category is Category.tanks), key=lambda d: d.as_of)
     assert [d.as_of.day for d in tanks] == [1, 2, 3, 4]
     third = tanks[2]
     assert third.previous_as_of == date(2023, 2, 2)
     assert third.previous_total == figures_for(1)[Category.tanks]
-    assert not third.flags
+    assert third.change == figures_for(2)[Category.tanks] - figures_for(1)[Category.tanks]

@@ -24,8 +24,16 @@ class OutgoingMessage:
     document_id: str | None
 
 
+#: Every report shares one key, so reports reach the parser, and their figures the totals
+#: stage, in the order they were published: a day's delta is then computed once, instead of
+#: a first version and a correction when reports on different partitions overtake each other.
+#: Articles carry no running order and spread over partitions by id.
+REPORT_STREAM_KEY = b"reports"
+
+
 def classify_line(line: bytes) -> OutgoingMessage:
-    """Key by the document id when there is one, else by a hash of the bytes (deterministic)."""
+    """Reports on the report stream key; anything else keyed by its id, or by a hash of its
+    bytes when it has none (deterministic either way)."""
     doc_id: str | None = None
     kind = DocumentKind.report
     try:
@@ -37,8 +45,11 @@ def classify_line(line: bytes) -> OutgoingMessage:
             doc_id = data["id"][:200]
         if data.get("kind") == DocumentKind.article.value:
             kind = DocumentKind.article
-    key = doc_id if doc_id else "unidentified:" + stable_id("line", line.hex())
-    return OutgoingMessage(key=key.encode(), value=line, kind=kind, document_id=doc_id)
+    if kind is DocumentKind.report:
+        key = REPORT_STREAM_KEY
+    else:
+        key = (doc_id or "unidentified:" + stable_id("line", line.hex())).encode()
+    return OutgoingMessage(key=key, value=line, kind=kind, document_id=doc_id)
 
 
 def read_lines(path: str | Path) -> Iterator[bytes]:
