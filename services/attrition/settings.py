@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from attrition.alerts.settings import AlertSettings
+from attrition.ingest.settings import IngestSettings
 
 
 class TopicSettings(BaseModel):
@@ -96,6 +97,7 @@ class Settings(BaseSettings):
     security: KafkaSecurity = KafkaSecurity()
     limits: LimitSettings = LimitSettings()
     alerts: AlertSettings = AlertSettings()
+    ingest: IngestSettings = IngestSettings()
 
     @property
     def broker_url(self) -> str:

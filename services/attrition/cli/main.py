@@ -7,6 +7,7 @@ import typer
 from attrition.cli import (
     backtest_command,
     eval_command,
+    ingest_commands,
     parse_command,
     pipeline_commands,
     schema_commands,
@@ -24,6 +25,7 @@ app.command("totals")(warehouse_commands.totals)
 app.command("broker")(pipeline_commands.broker)
 app.command("worker")(pipeline_commands.worker)
 app.command("publish")(pipeline_commands.publish_command)
+app.command("poll")(ingest_commands.poll)
 app.command("backfill")(pipeline_commands.backfill)
 app.command("backtest")(backtest_command.backtest)
 app.command("eval")(eval_command.eval_command)

@@ -58,6 +58,8 @@ def create_app(settings: Settings) -> AttritionApp:
 
     from attrition.stream import (
         alert_agent,
+        delta_stream,
+        ingest_views,
         metrics,
         parse_agent,
         sink_agent,
@@ -71,4 +73,6 @@ def create_app(settings: Settings) -> AttritionApp:
     alert_agent.register(app)
     sink_agent.register(app)
     web_views.register(app)
+    ingest_views.register(app)
+    delta_stream.register(app)
     return app

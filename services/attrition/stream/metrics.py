@@ -82,12 +82,13 @@ def register(app: AttritionApp) -> WorkerMetrics:
     metrics = WorkerMetrics()
     app.metrics = metrics  # type: ignore[attr-defined]
 
-    @app.task
     async def recovery_finished() -> None:
         # Faust starts app tasks (and the web server) only once table recovery is complete;
         # its Worker owns on_startup_finished, so the moment is taken here.
         metrics.table_recovery_seconds.set(time.monotonic() - metrics.started_at)
         metrics.ready = True
+
+    app.task(recovery_finished)
 
     @app.page("/health")
     async def health(web: Any, request: Any) -> Any:
