@@ -93,6 +93,12 @@ class Settings(BaseSettings):
     sink_batch_size: int = Field(default=500, ge=1)
     sink_batch_seconds: float = Field(default=0.5, gt=0)
     session_timeout_s: float = Field(default=6.0, gt=0)
+    standby_replicas: int = Field(
+        default=1,
+        ge=0,
+        description="Standby copies of each table partition kept warm on other workers: a "
+        "failover resumes from them instead of replaying the whole changelog.",
+    )
     topics: TopicSettings = TopicSettings()
     security: KafkaSecurity = KafkaSecurity()
     limits: LimitSettings = LimitSettings()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-from attrition.contracts.vocabulary import Category, DeltaFlag
+from attrition.contracts.vocabulary import Category, DeltaFlag, Severity
 
 # Smallest daily change that can be a spike, whatever the baseline says. Rare categories sit at a
 # median of 0, where any loss at all is "infinitely" unusual; these are the counts a reader would
@@ -73,6 +73,23 @@ class AlertSettings(BaseModel):
     max_remembered_ids: int = Field(
         default=512, ge=16, description="Per key, recent delta and alert ids kept to drop repeats."
     )
+
+    webhook_url: str | None = Field(
+        default=None,
+        description="POST each alert (JSON AlertEvent) here; unset: no webhook. The alert_id is "
+        "sent as Idempotency-Key so a receiver can drop redeliveries.",
+    )
+    webhook_token: SecretStr | None = Field(
+        default=None, description="Sent as `Authorization: Bearer …` to the webhook."
+    )
+    webhook_timeout_s: float = Field(default=5.0, gt=0, description="Per attempt.")
+    webhook_retries: int = Field(
+        default=3, ge=0, description="Retries after a failed attempt, with exponential backoff."
+    )
+    webhook_min_severity: Severity = Field(
+        default=Severity.warning, description="Alerts below this severity are not posted."
+    )
+    log_alerts: bool = Field(default=True, description="Log every alert's explanation.")
 
     @model_validator(mode="after")
     def _horizon_covers_window(self) -> AlertSettings:

@@ -42,6 +42,7 @@ def create_app(settings: Settings) -> AttritionApp:
         broker_session_timeout=settings.session_timeout_s,
         broker_heartbeat_interval=max(settings.session_timeout_s / 6, 0.5),
         broker_rebalance_timeout=settings.session_timeout_s,
+        table_standby_replicas=settings.standby_replicas,
         broker_commit_interval=1.0,
         consumer_auto_offset_reset="earliest",
         producer_linger=0.005,
@@ -58,6 +59,7 @@ def create_app(settings: Settings) -> AttritionApp:
 
     from attrition.stream import (
         alert_agent,
+        alert_notify_agent,
         delta_stream,
         ingest_views,
         metrics,
@@ -71,6 +73,7 @@ def create_app(settings: Settings) -> AttritionApp:
     parse_agent.register(app)
     totals_agent.register(app)
     alert_agent.register(app)
+    alert_notify_agent.register(app)
     sink_agent.register(app)
     web_views.register(app)
     ingest_views.register(app)
