@@ -5,12 +5,14 @@ from __future__ import annotations
 import typer
 
 from attrition.cli import (
+    audit_command,
     backtest_command,
     eval_command,
     ingest_commands,
     parse_command,
     pipeline_commands,
     schema_commands,
+    soak_command,
     warehouse_commands,
 )
 
@@ -29,6 +31,8 @@ app.command("poll")(ingest_commands.poll)
 app.command("backfill")(pipeline_commands.backfill)
 app.command("backtest")(backtest_command.backtest)
 app.command("eval")(eval_command.eval_command)
+app.command("audit")(audit_command.audit)
+app.command("soak")(soak_command.soak)
 app.command("export")(warehouse_commands.export)
 app.add_typer(schema_commands.app, name="schemas")
 

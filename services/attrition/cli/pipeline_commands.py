@@ -51,9 +51,13 @@ def worker() -> None:
     SIGTERM is graceful: in-flight events finish, offsets commit, the sink flushes."""
     from faust.worker import Worker
 
+    from attrition.broker.topic_admin import ensure_topics
     from attrition.stream.app import create_app
 
     settings = Settings()
+    # Declared before Faust subscribes: a subscription to a missing topic makes the broker
+    # create it with its default partition count, which breaks the keyed layout.
+    asyncio.run(ensure_topics(settings))
     app = create_app(settings)
     Worker(app, loglevel=settings.log_level, quiet=True).execute_from_commandline()
 

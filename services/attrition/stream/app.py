@@ -60,6 +60,7 @@ def create_app(settings: Settings) -> AttritionApp:
     from attrition.stream import (
         alert_agent,
         alert_notify_agent,
+        broker_watch,
         delta_stream,
         ingest_views,
         metrics,
@@ -76,6 +77,7 @@ def create_app(settings: Settings) -> AttritionApp:
     alert_notify_agent.register(app)
     sink_agent.register(app)
     web_views.register(app)
+    broker_watch.register(app)
     ingest_views.register(app)
     delta_stream.register(app)
     return app

@@ -14,6 +14,7 @@ PURE_MODULES = [
     "attrition.parse.article_extractor",
     "attrition.totals.totals_ledger",
     "attrition.alerts.spike_detector",
+    "attrition.audit.ledger",
     "attrition.settings",
 ]
 

@@ -1,0 +1,315 @@
+"""Faults through the real broker: killed workers, a cut network, a producer restarted
+mid-publish, a broker that loses everything, a worker of two dying. Each run ends in an audit
+with nothing unaccounted for, no delta id with two contents, and the warehouse holding exactly
+the current deltas a clean, in-process run of the same documents gives."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import orjson
+import pytest
+from aiokafka import TopicPartition
+
+from attrition.audit.collect import collect
+from attrition.audit.ledger import AuditReport, audit
+from attrition.broker.embedded_broker import EmbeddedBroker, free_port, resolve_tansu
+from attrition.broker.tansu_end_offsets import true_end_offsets
+from attrition.broker.tcp_proxy import TcpProxy
+from attrition.broker.topic_admin import ensure_topics
+from attrition.cli.options import settings_env
+from attrition.contracts.events import RawDocument
+from attrition.contracts.wire import encode
+from attrition.parse.document_parser import process_raw
+from attrition.settings import Settings
+from attrition.stream.worker_process import WorkerProcess, wait_until_idle
+from attrition.totals.totals_ledger import TotalsLedger, current_deltas
+from conftest import isolated_settings
+from pipeline_helpers import publish_docs
+from report_fixtures import LABELS, figures_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+
+CATEGORIES = list(LABELS)
+BAD = [b"this is not json", orjson.dumps({"id": "no-text", "kind": "report"})]
+
+
+def small_reports(count: int, prefix: str, first: date = date(2022, 3, 1)) -> list[RawDocument]:
+    """Reports of three lines each, cycling through the categories so every ledger gets work."""
+    docs = []
+    for i in range(count):
+        as_of = first + timedelta(days=i)
+        today, before = figures_for(i + 1), figures_for(i)
+        picked = [CATEGORIES[(i + k) % len(CATEGORIES)] for k in (0, 1, 5)]
+        lines = [
+            LABELS[c].format(total=today[c], delta=f" (+{today[c] - before[c]})") for c in picked
+        ]
+        text = (
+            f"The total combat losses of the enemy from 24.02.22 to {as_of:%d.%m.%y} were "
+            "approximately:\n\n" + ",\n".join(lines) + "."
+        )
+        docs.append(
+            RawDocument(id=f"{prefix}-{i}", kind="report", published=as_of, lang="en", text=text)
+        )
+    return docs
+
+
+def mixed(count: int, prefix: str) -> list[RawDocument | bytes]:
+    docs: list[RawDocument | bytes] = list(small_reports(count, prefix))
+    for n, bad in enumerate(BAD):
+        docs.insert(len(docs) * (n + 1) // 3, bad)
+    return docs
+
+
+def clean_current_ids(docs: list[RawDocument | bytes]) -> set[str]:
+    """The current deltas of a clean run: every document parsed and folded in order, in-process."""
+    ledgers: dict[str, TotalsLedger] = {}
+    deltas = []
+    for doc in docs:
+        outcome = process_raw(doc if isinstance(doc, bytes) else encode(doc), topic="raw")
+        for event in outcome.events:
+            ledger = ledgers.setdefault(event.totals_key, TotalsLedger.for_event(event))
+            deltas.extend(ledger.apply(event))
+    return {d.delta_id for d in current_deltas(deltas).values()}
+
+
+async def topic_size(settings: Settings, topic: str) -> int:
+    tps = [TopicPartition(topic, p) for p in range(settings.topics.partitions)]
+    return sum((await true_end_offsets(settings.bootstrap_servers, tps)).values())
+
+
+async def wait_for_size(settings: Settings, topic: str, at_least: int, timeout_s: float) -> int:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    size = 0
+    while loop.time() < deadline:
+        size = await topic_size(settings, topic)
+        if size >= at_least:
+            return size
+        await asyncio.sleep(0.2)
+    raise TimeoutError(f"{topic} holds {size} < {at_least} messages after {timeout_s:.0f}s")
+
+
+async def audited(settings: Settings, docs: list[RawDocument | bytes]) -> AuditReport:
+    report = audit((await collect(settings)).data)
+    assert report.ok, "\n".join(report.lines())
+    assert report.raw_distinct_ids == len(docs)
+    assert report.dead_letters_by_reason == {"not_json": 1, "invalid_document": 1}
+    async_ids = report.expected_current_delta_ids
+    assert async_ids == clean_current_ids(docs)
+    return report
+
+
+def log_tail(path: Path) -> str:
+    return path.read_text(errors="replace")[-3000:] if path.exists() else "(no log)"
+
+
+@pytest.mark.parametrize("seed", [11, 23])
+async def test_sigkilled_worker_restarted_loses_and_doubles_nothing(
+    embedded_broker: object, tmp_path: Path, seed: int
+) -> None:
+    rng = random.Random(seed)
+    settings = isolated_settings(embedded_broker.url, tmp_path)  # type: ignore[attr-defined]
+    docs = mixed(1000, f"kill{seed}")
+    expected_losses = 3 * 1000
+    log = tmp_path / "worker.log"
+    worker = WorkerProcess(settings, log_path=log).start()
+    try:
+        await publish_docs(settings, docs)
+        for fraction in sorted(rng.uniform(0.1, 0.8) for _ in range(2)):
+            await wait_for_size(
+                settings, settings.topics.deltas, int(fraction * expected_losses), 120
+            )
+            worker.kill()
+            worker = WorkerProcess(settings, log_path=log).start()
+        await wait_until_idle(settings, timeout_s=150, worker=worker)
+    finally:
+        assert worker.stop() == 0, log_tail(log)
+    report = await audited(settings, docs)
+    assert report.loss_event_ids == expected_losses
+
+
+async def test_worker_killed_mid_300_reports_leaves_the_clean_runs_current_deltas(
+    embedded_broker: object, tmp_path: Path
+) -> None:
+    """Issue 5: SIGKILL in the middle of 300 full reports, restart: the same current deltas."""
+    from report_fixtures import report_series
+
+    settings = isolated_settings(embedded_broker.url, tmp_path)  # type: ignore[attr-defined]
+    docs: list[RawDocument | bytes] = [*report_series(date(2022, 6, 1), 300, "i5"), *BAD]
+    log = tmp_path / "worker.log"
+    worker = WorkerProcess(settings, log_path=log).start()
+    try:
+        await publish_docs(settings, docs)
+        await wait_for_size(settings, settings.topics.deltas, 300 * 13 // 2, 150)
+        worker.kill()
+        worker = WorkerProcess(settings, log_path=log).start()
+        await wait_until_idle(settings, timeout_s=150, worker=worker)
+    finally:
+        assert worker.stop() == 0, log_tail(log)
+    report = await audited(settings, docs)
+    async with _warehouse(settings) as warehouse:
+        assert await warehouse.delta_ids(current_only=True) == clean_current_ids(docs)
+    assert report.current_deltas_on_topic == 300 * 13
+
+
+def _warehouse(settings: Settings):  # type: ignore[no-untyped-def]
+    from attrition.sinks.warehouse import open_warehouse
+
+    return open_warehouse(settings.warehouse)
+
+
+async def test_two_workers_one_killed_the_other_takes_over(
+    embedded_broker: object, tmp_path: Path
+) -> None:
+    settings = isolated_settings(embedded_broker.url, tmp_path)  # type: ignore[attr-defined]
+    second = settings.model_copy(update={"web_port": free_port()})
+    docs = mixed(1000, "pair")
+    logs = tmp_path / "w1.log", tmp_path / "w2.log"
+    doomed = WorkerProcess(settings, log_path=logs[0]).start()
+    survivor = WorkerProcess(second, log_path=logs[1]).start()
+    try:
+        await publish_docs(settings, docs)
+        await wait_for_size(settings, settings.topics.deltas, 900, 120)
+        doomed.kill()
+        await wait_until_idle(settings, timeout_s=150, worker=survivor)
+    finally:
+        doomed.kill()
+        assert survivor.stop() == 0, log_tail(logs[1])
+    await audited(settings, docs)
+
+
+async def test_producer_killed_mid_publish_then_republished_counts_duplicates(
+    embedded_broker: object, tmp_path: Path
+) -> None:
+    settings = isolated_settings(embedded_broker.url, tmp_path)  # type: ignore[attr-defined]
+    docs = mixed(1000, "prod")
+    source = tmp_path / "docs.jsonl"
+    source.write_bytes(b"\n".join(d if isinstance(d, bytes) else encode(d) for d in docs) + b"\n")
+    command = [sys.executable, "-m", "attrition.cli.main", "publish", "--input", str(source)]
+    env = settings_env(settings)
+    log = tmp_path / "worker.log"
+    # Declared before the worker starts: its subscription would otherwise have the broker
+    # auto-create the raw topics with the broker's default partition count.
+    await ensure_topics(settings)
+    worker = WorkerProcess(settings, log_path=log).start()
+    try:
+        publisher_log = tmp_path / "publisher.log"
+        with publisher_log.open("wb") as out:
+            first = subprocess.Popen(command, env=env, stdout=out, stderr=out)
+        try:
+            await wait_for_size(settings, settings.topics.raw_reports, 1, 60)
+        except TimeoutError as exc:
+            raise AssertionError(log_tail(publisher_log)) from exc
+        finally:
+            os.kill(first.pid, signal.SIGKILL)
+            first.wait()
+        partial = await topic_size(settings, settings.topics.raw_reports)
+        again = subprocess.run(command, env=env, capture_output=True, timeout=120, check=False)
+        assert again.returncode == 0, again.stderr.decode()[-2000:]
+        await wait_until_idle(settings, timeout_s=150, worker=worker)
+    finally:
+        assert worker.stop() == 0, log_tail(log)
+    report = await audited(settings, docs)
+    assert partial > 0
+    assert report.raw_duplicates > 0
+    assert report.raw_messages == len(docs) + report.raw_duplicates
+
+
+async def test_cut_network_between_worker_and_broker_then_restored(tmp_path: Path) -> None:
+    # The broker advertises the proxy's address: clients reconnect through the proxy, never
+    # straight to the broker, so a cut reaches every connection the worker has.
+    proxy = TcpProxy("127.0.0.1", free_port())
+    await proxy.start()
+    real_port = proxy.upstream_port
+    tansu = subprocess.Popen(
+        [
+            resolve_tansu(),
+            "broker",
+            "--listener-url",
+            f"tcp://127.0.0.1:{real_port}",
+            "--advertised-listener-url",
+            f"tcp://127.0.0.1:{proxy.port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    log = tmp_path / "worker.log"
+    settings = isolated_settings(f"kafka://127.0.0.1:{proxy.port}", tmp_path)
+    docs = mixed(1000, "cut")
+    worker = WorkerProcess(settings, log_path=log)
+    try:
+        await _wait_for_broker(settings)
+        worker.start()
+        await publish_docs(settings, docs)
+        await wait_for_size(settings, settings.topics.deltas, 600, 120)
+        seen_before = proxy.connections_seen
+        proxy.cut()
+        await asyncio.sleep(4)
+        assert worker.alive(), log_tail(log)
+        proxy.restore()
+        await wait_until_idle(settings, timeout_s=150, worker=worker)
+        assert proxy.connections_seen > seen_before  # the worker came back through the proxy
+        assert worker.stop() == 0, log_tail(log)
+        await audited(settings, docs)
+    finally:
+        worker.kill()
+        await proxy.stop()
+        tansu.kill()
+        tansu.wait()
+
+
+async def _wait_for_broker(settings: Settings, timeout_s: float = 20) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while True:
+        try:
+            await ensure_topics(settings)
+            return
+        except Exception:
+            if loop.time() > deadline:
+                raise
+            await asyncio.sleep(0.3)
+
+
+async def test_broker_restart_is_reported_and_a_replay_recovers(tmp_path: Path) -> None:
+    broker = EmbeddedBroker(log_path=tmp_path / "tansu.log").start()
+    settings = isolated_settings(broker.url, tmp_path)
+    docs = mixed(600, "restart")
+    log = tmp_path / "worker.log"
+    worker = WorkerProcess(settings, log_path=log).start()
+    try:
+        await publish_docs(settings, docs[:300])
+        await wait_until_idle(settings, timeout_s=120, worker=worker)
+        broker.kill()
+        broker = EmbeddedBroker(port=broker.port, log_path=tmp_path / "tansu.log").start()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
+        while worker.alive() and loop.time() < deadline:
+            await asyncio.sleep(0.5)
+        # The worker says what happened and exits, rather than carry on with lost state.
+        assert worker.stop(timeout_s=5) not in (0, None), log_tail(log)
+        assert "the broker lost its data" in log.read_text(errors="replace")
+        # Clients still connected to the empty broker had it auto-create their topics with its
+        # default partition count, not ours; with every client gone, one more restart gives
+        # the replay a clean broker whose topics the publisher declares properly.
+        broker.stop()
+        broker = EmbeddedBroker(port=broker.port, log_path=tmp_path / "tansu.log").start()
+        worker = WorkerProcess(settings, log_path=log).start()
+        await publish_docs(settings, docs)
+        await wait_until_idle(settings, timeout_s=150, worker=worker)
+        assert worker.stop() == 0, log_tail(log)
+        # The warehouse kept its rows through the loss; the replay must meet them exactly.
+        await audited(settings, docs)
+    finally:
+        worker.kill()
+        broker.stop()
