@@ -90,8 +90,16 @@ class Settings(BaseSettings):
         default="auto", description="Worker logs: json lines, text, or json unless a terminal."
     )
     log_level: Literal["debug", "info", "warn", "error"] = "info"
-    sink_batch_size: int = Field(default=500, ge=1)
+    sink_batch_size: int = Field(default=5000, ge=1)
     sink_batch_seconds: float = Field(default=0.5, gt=0)
+    stream_batch_size: int = Field(
+        default=1000, ge=1, description="Most events the totals and alert stages take at once."
+    )
+    stream_batch_seconds: float = Field(
+        default=0.05,
+        gt=0,
+        description="Longest wait for a batch to fill: the latency a quiet stream pays.",
+    )
     session_timeout_s: float = Field(default=6.0, gt=0)
     standby_replicas: int = Field(
         default=1,

@@ -7,6 +7,7 @@ import typer
 from attrition.cli import (
     audit_command,
     backtest_command,
+    bench_command,
     eval_command,
     ingest_commands,
     parse_command,
@@ -30,9 +31,10 @@ app.command("publish")(pipeline_commands.publish_command)
 app.command("poll")(ingest_commands.poll)
 app.command("backfill")(pipeline_commands.backfill)
 app.command("backtest")(backtest_command.backtest)
-app.command("eval")(eval_command.eval_command)
+app.command("bench")(bench_command.bench)
 app.command("audit")(audit_command.audit)
 app.command("soak")(soak_command.soak)
+app.command("eval")(eval_command.eval_command)
 app.command("export")(warehouse_commands.export)
 app.add_typer(schema_commands.app, name="schemas")
 

@@ -1,7 +1,9 @@
 """Alert stage wiring: deltas in, spike and data-quality alerts out.
 
 The deltas topic is keyed like the loss events (claimant/subject/category), so one table entry
-per key holds that series' detector state on the worker that owns the partition."""
+per key holds that series' detector state on the worker that owns the partition. Deltas are
+taken in batches: a key's state is loaded once, fed its deltas in arrival order and stored
+once per batch (see stream/batches.py for why that stays at-least-once)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from pydantic import ValidationError
 from attrition.alerts.spike_detector import SpikeDetector
 from attrition.contracts.events import AlertEvent, DeltaEvent
 from attrition.contracts.wire import encode, headers_for
+from attrition.stream.batches import as_current, hold, release
 
 if TYPE_CHECKING:
     from attrition.stream.app import AttritionApp
@@ -27,6 +30,8 @@ def register(app: AttritionApp) -> None:
     topics = app.topics_
     metrics = app.metrics  # type: ignore[attr-defined]
     names = app.settings.topics
+    batch_size = app.settings.stream_batch_size
+    batch_seconds = app.settings.stream_batch_seconds
     detector = SpikeDetector(app.settings.alerts)
     states = app.Table(
         "spike-detector",
@@ -36,24 +41,37 @@ def register(app: AttritionApp) -> None:
         value_type=bytes,
     )
 
-    @app.agent(topics.deltas, name="attrition.alerts")
-    async def raise_alerts(stream: Any) -> None:
-        async for event in stream.events():
-            metrics.events_in.labels(names.deltas).inc()
-            key_bytes: bytes = event.message.key
+    def observe_key(key_bytes: bytes, events: list[Any]) -> list[AlertEvent]:
+        key = key_bytes.decode()
+        stored = states.get(key_bytes)
+        detector.load_key_state(key, orjson.loads(stored) if stored else None)
+        alerts: list[AlertEvent] = []
+        for event in events:
             try:
                 delta = DeltaEvent.model_validate_json(event.message.value)
             except ValidationError as exc:
                 log.error("undecodable delta on key %r skipped: %s", key_bytes, exc)
                 continue
-            key = key_bytes.decode()
-            stored = states.get(key_bytes)
-            detector.load_key_state(key, orjson.loads(stored) if stored else None)
-            alerts = detector.observe(delta)
-            states[key_bytes] = orjson.dumps(detector.key_state(key))
-            detector.load_key_state(key, None)  # the table is the state; keep memory bounded
-            for alert in alerts:
-                log.info("alert: %s", alert.explanation)
-                metrics.alerts.labels(alert.kind.value, alert.severity.value).inc()
-                metrics.events_out.labels(names.alerts).inc()
-                await topics.alerts.send(key=key_bytes, value=encode(alert), headers=_ALERT_HEADERS)
+            alerts.extend(detector.observe(delta))
+        as_current(events[-1])
+        states[key_bytes] = orjson.dumps(detector.key_state(key))
+        detector.load_key_state(key, None)  # the table is the state; keep memory bounded
+        return alerts
+
+    @app.agent(topics.deltas, name="attrition.alerts")
+    async def raise_alerts(stream: Any) -> None:
+        async for batch in stream.take_events(batch_size, within=batch_seconds):
+            hold(batch)
+            metrics.events_in.labels(names.deltas).inc(len(batch))
+            by_key: dict[bytes, list[Any]] = {}
+            for event in batch:
+                by_key.setdefault(event.message.key, []).append(event)
+            for key_bytes, events in by_key.items():
+                for alert in observe_key(key_bytes, events):
+                    log.info("alert: %s", alert.explanation)
+                    metrics.alerts.labels(alert.kind.value, alert.severity.value).inc()
+                    metrics.events_out.labels(names.alerts).inc()
+                    await topics.alerts.send(
+                        key=key_bytes, value=encode(alert), headers=_ALERT_HEADERS
+                    )
+            release(batch)

@@ -26,7 +26,7 @@ def register(app: AttritionApp) -> None:
     loss_topic = app.settings.topics.loss_events
     dead_topic = app.settings.topics.dead_letters
 
-    async def send_outcome(payload: bytes, topic: str, key: bytes | None) -> None:
+    async def send_outcome(produce: Any, payload: bytes, topic: str, key: bytes | None) -> None:
         started = time.perf_counter()
         outcome = process_raw(
             payload,
@@ -38,9 +38,11 @@ def register(app: AttritionApp) -> None:
         metrics.parse_seconds.observe(time.perf_counter() - started)
         if outcome.events:
             metrics.events_out.labels(loss_topic).inc(len(outcome.events))
+        # Awaiting the producer waits for room in its buffer, not for delivery; the event is
+        # acked when this returns, and Faust flushes the producer before it commits.
         for event in outcome.events:
-            await topics.loss_events.send(
-                key=event.totals_key.encode(), value=encode(event), headers=_LOSS_HEADERS
+            await produce(
+                loss_topic, event.totals_key.encode(), encode(event), None, None, _LOSS_HEADERS
             )
         if outcome.dead_letter is not None:
             letter = outcome.dead_letter
@@ -59,8 +61,11 @@ def register(app: AttritionApp) -> None:
 
     @app.agent(topics.raw, name="attrition.parse")
     async def parse_raw(stream: Any) -> None:
+        # The producer itself rather than `topic.send`: no FutureMessage per loss event; the
+        # loss-events topic is declared by the agents that read it.
+        produce = app.producer.send
         async for event in stream.events():
             message = event.message
             metrics.events_in.labels(message.topic).inc()
             payload = message.value if isinstance(message.value, bytes) else bytes(message.value)
-            await send_outcome(payload, message.topic, message.key)
+            await send_outcome(produce, payload, message.topic, message.key)

@@ -1,8 +1,8 @@
 """Sink stage wiring: loss events, deltas, alerts and dead letters into the warehouse, in batches.
 
 Writes are idempotent upserts on the event ids, so the at-least-once redelivery after a crash
-changes no row. One Warehouse per worker; a lock keeps its writes one at a time (DuckDB allows a
-single writer)."""
+changes no row; a batch is acked only once its write has returned (stream/batches.py). One
+Warehouse per worker; a lock keeps its writes one at a time (DuckDB allows a single writer)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from attrition.contracts.events import AlertEvent, DeadLetter, DeltaEvent, LossEvent
 from attrition.sinks.warehouse import Warehouse, WriteBatch, open_warehouse
+from attrition.stream.batches import hold, release
 
 if TYPE_CHECKING:
     from attrition.stream.app import AttritionApp
@@ -23,25 +24,58 @@ log = logging.getLogger(__name__)
 
 
 class WarehouseWriter:
-    """Opens the warehouse lazily inside the worker's loop and serialises writes."""
+    """Opens the warehouse lazily inside the worker's loop and writes one transaction at a time.
+
+    Batches that arrive while a write is running are merged into the next one (a group commit):
+    the four sink agents then share one connection and transaction instead of one each, which
+    is what a DuckDB write costs most (it connects per write). Each caller still returns only
+    once its own events are written, so none acks an event before its row exists."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self._warehouse: Warehouse | None = None
         self._lock = asyncio.Lock()
+        self._pending: list[tuple[WriteBatch, asyncio.Future[None]]] = []
 
     async def write(self, batch: WriteBatch) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((batch, done))
         async with self._lock:
-            if self._warehouse is None:
-                self._warehouse = open_warehouse(self.url)
-                await self._warehouse.open()
-            await self._warehouse.write(batch)
+            if self._pending:
+                waiting, self._pending = self._pending, []
+                try:
+                    if self._warehouse is None:
+                        self._warehouse = open_warehouse(self.url)
+                        await self._warehouse.open()
+                    await self._warehouse.write(_merged([b for b, _ in waiting]))
+                except BaseException as exc:
+                    for _, future in waiting:
+                        if not future.done():
+                            future.set_exception(exc)
+                    if not isinstance(exc, Exception):
+                        raise
+                else:
+                    for _, future in waiting:
+                        future.set_result(None)
+        await done
 
     async def close(self) -> None:
         async with self._lock:
             if self._warehouse is not None:
                 await self._warehouse.close()
                 self._warehouse = None
+
+
+def _merged(batches: list[WriteBatch]) -> WriteBatch:
+    """One batch of several, each list in arrival order (a later delta may replace an earlier)."""
+    if len(batches) == 1:
+        return batches[0]
+    return WriteBatch(
+        loss_events=[e for b in batches for e in b.loss_events],
+        deltas=[e for b in batches for e in b.deltas],
+        alerts=[e for b in batches for e in b.alerts],
+        dead_letters=[e for b in batches for e in b.dead_letters],
+    )
 
 
 def _decode_all(model: type[BaseModel], values: list[bytes]) -> list[Any]:
@@ -69,13 +103,16 @@ def register(app: AttritionApp) -> None:
 
         @app.agent(channel, name=name)
         async def write_batches(stream: Any) -> None:
-            async for values in stream.take(
+            async for batch in stream.take_events(
                 settings.sink_batch_size, within=settings.sink_batch_seconds
             ):
-                metrics.events_in.labels(topic_name).inc(len(values))
-                events = _decode_all(model, values)
+                # Held until the write returns: a failed write must not be acked.
+                hold(batch)
+                metrics.events_in.labels(topic_name).inc(len(batch))
+                events = _decode_all(model, [event.message.value for event in batch])
                 if events:
                     await writer.write(to_batch(events))
+                release(batch)
 
     sink(
         topics.loss_events,

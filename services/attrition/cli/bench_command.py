@@ -1,0 +1,46 @@
+"""`attrition bench`: every speed figure in one run on one embedded broker (docs/performance.md)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+DEFAULT_CORPUS = Path("../shared/corpus")
+
+
+def bench(
+    events: int = typer.Option(20_000, "--events", min=100, help="Loss events per stage."),
+    partitions: int = typer.Option(4, "--partitions", min=1, help="Partitions of every topic."),
+    steady_seconds: float = typer.Option(
+        10.0, "--steady-seconds", min=1.0, help="Length of the 100 documents/s latency run."
+    ),
+    corpus: Path = typer.Option(DEFAULT_CORPUS, "--corpus", help="Real reports and articles."),
+    workdir: Path | None = typer.Option(
+        None, "--workdir", help="Keep the logs and warehouses here (default: a temporary folder)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
+) -> None:
+    """Parsers, a stock Faust agent, the raw client, Quix Streams and attrition's totals stage and
+    whole pipeline, measured side by side on one embedded broker."""
+    from attrition.bench.runner import format_table, run_bench
+    from attrition.settings import Settings
+
+    def say(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    run = run_bench(
+        events=events,
+        corpus=corpus,
+        partitions=partitions,
+        steady_seconds=steady_seconds,
+        workdir=workdir,
+        tansu_bin=Settings().tansu_bin,
+        say=say,
+    )
+    if as_json:
+        typer.echo(json.dumps(run.as_json()))
+    else:
+        typer.echo(format_table(run))
