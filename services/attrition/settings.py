@@ -101,6 +101,11 @@ class Settings(BaseSettings):
         description="Longest wait for a batch to fill: the latency a quiet stream pays.",
     )
     session_timeout_s: float = Field(default=6.0, gt=0)
+    processing_guarantee: Literal["at_least_once", "exactly_once"] = Field(
+        default="at_least_once",
+        description="exactly_once needs broker transactions (Apache Kafka has them, the "
+        "embedded broker does not); every effect is idempotent either way.",
+    )
     standby_replicas: int = Field(
         default=1,
         ge=0,
