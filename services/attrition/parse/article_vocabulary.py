@@ -132,23 +132,39 @@ def category_at(words: list[str], i: int) -> tuple[str, int] | None:
     return None
 
 
-_KILLED_RE: Final = re.compile(
-    r"\b(?:killed|dead|deaths?|death toll|fatalities|lost their lives|irrecoverable)\b"
-)
-_WOUNDED_RE: Final = re.compile(r"\b(?:wounded|injured)\b")
-_CAPTURED_RE: Final = re.compile(r"\b(?:captured|prisoners|pows|taken prisoner|surrendered)\b")
+_KILLED: Final = (
+    "killed", "dead", "death", "deaths", "death toll", "fatalities", "lost their lives",
+    "irrecoverable",
+)  # fmt: skip
+_WOUNDED: Final = ("wounded", "injured")
+_CAPTURED: Final = ("captured", "prisoners", "pows", "taken prisoner", "surrendered")
+
+
+def _whole_words(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(rf"\b(?:{'|'.join(re.escape(w) for w in words)})\b")
+
+
+_KILLED_RE: Final = _whole_words(_KILLED)
+_WOUNDED_RE: Final = _whole_words(_WOUNDED)
+_CAPTURED_RE: Final = _whole_words(_CAPTURED)
+
+
+def _says(context: str, words: tuple[str, ...], pattern: re.Pattern[str]) -> bool:
+    # A substring test first: most contexts hold none of the words, and `in` is far cheaper
+    # than a search that tries the pattern at every position.
+    return any(w in context for w in words) and pattern.search(context) is not None
 
 
 def personnel_measure(context: str) -> Measure:
     """What a personnel figure counts, from the words around it; both killed and wounded
     (or neither) mean casualties."""
-    killed = _KILLED_RE.search(context) is not None
-    wounded = _WOUNDED_RE.search(context) is not None
+    killed = _says(context, _KILLED, _KILLED_RE)
+    wounded = _says(context, _WOUNDED, _WOUNDED_RE)
     if killed and not wounded:
         return Measure.killed
     if wounded and not killed:
         return Measure.wounded
-    if not killed and not wounded and _CAPTURED_RE.search(context) is not None:
+    if not killed and not wounded and _says(context, _CAPTURED, _CAPTURED_RE):
         return Measure.captured
     return Measure.casualties
 
@@ -194,15 +210,44 @@ LOCATION_WORDS: Final = frozenset(
     )
 )  # fmt: skip
 
-# Applied to the text just before a number; the trailing `$` anchors it there.
+_QUALIFIER_PHRASES: Final[dict[str, tuple[str, ...]]] = {
+    "more_than": (
+        "more than", "over", "beyond", "in excess of", "upwards of", "above", "exceeding",
+        "exceeded", "surpassed", "surpassing", "passed", "topped", "topping",
+    ),
+    "at_least": ("at least", "no fewer than", "not less than", "no less than", "a minimum of"),
+    "up_to": ("up to", "as many as", "no more than", "fewer than", "less than", "under"),
+    "about": (
+        "about", "around", "roughly", "nearly", "almost", "approximately", "some", "close to",
+        "an estimated", "estimated", "approx.", "circa", "~",
+    ),
+}  # fmt: skip
+# Applied to the text just before a number; the trailing `$` anchors it there. Only "about"
+# may touch the number ("~300").
 QUALIFIER_BEFORE_RE: Final = re.compile(
-    r"\b(?P<more_than>more than|over|beyond|in excess of|upwards of|above|exceeding|exceeded"
-    r"|surpassed|surpassing|passed|topped|topping)\s+$"
-    r"|\b(?P<at_least>at least|no fewer than|not less than|no less than|a minimum of)\s+$"
-    r"|\b(?P<up_to>up to|as many as|no more than|fewer than|less than|under)\s+$"
-    r"|\b(?P<about>about|around|roughly|nearly|almost|approximately|some|close to"
-    r"|an estimated|estimated|approx\.|circa|~)\s*$",
+    "|".join(
+        rf"\b(?P<{name}>{'|'.join(re.escape(p) for p in phrases)})"
+        + (r"\s*$" if name == "about" else r"\s+$")
+        for name, phrases in _QUALIFIER_PHRASES.items()
+    )
 )
+# What text QUALIFIER_BEFORE_RE matches ends with once trailing spaces are dropped.
+QUALIFIER_BEFORE_ENDINGS: Final = tuple(
+    sorted({p.split()[-1] for phrases in _QUALIFIER_PHRASES.values() for p in phrases})
+)
+
+
+def search_before(
+    pattern: re.Pattern[str], endings: tuple[str, ...], before: str
+) -> re.Match[str] | None:
+    """`pattern.search(before)` for a pattern anchored at the end by `\\s*$`, answered at once
+    when `before` (trailing spaces dropped) ends with none of `endings`: the search would try
+    the pattern at every position only to fail."""
+    if not before.rstrip().endswith(endings):
+        return None
+    return pattern.search(before)
+
+
 QUALIFIERS: Final = {q.value: q for q in Qualifier}
 
 TOTAL_MARKER_RE: Final = re.compile(
@@ -242,10 +287,14 @@ _WORDS_ALT = "|".join(sorted((re.escape(w) for w in SMALL_NUMBER_WORDS), key=len
 # pattern lets the regex engine skip straight to digits) and, on the lower-cased text, number
 # words and the vague plurals that count nothing.
 DIGITS_RE: Final = re.compile(r"\d(?:[\d,.\u00a0\u2009\u202f]*\d)?")
+# Vague plurals that count nothing, longest first.
+UNCOUNTED: Final = (
+    "tens of thousands", "hundreds of thousands", "thousands", "hundreds", "dozens", "scores",
+    "millions",
+)  # fmt: skip
 NUMBER_WORD_RE: Final = re.compile(
     rf"\b(?:(?P<word>(?:{_WORDS_ALT})(?:-(?:one|two|three|four|five|six|seven|eight|nine))?)"
-    r"|(?P<uncounted>(?:tens|hundreds) of thousands|thousands|hundreds|dozens|scores"
-    r"|millions))\b"
+    rf"|(?P<uncounted>{'|'.join(re.escape(w) for w in UNCOUNTED)}))\b"
 )
 MULTIPLIER_RE: Final = re.compile(r"\s+(million|thousand)\b", re.IGNORECASE)
 # A well-formed figure: thousands groups of three, an optional decimal part.
@@ -262,6 +311,11 @@ AFTER_NOT_A_CLAIM_RE: Final = re.compile(
     r"|(?P<duration>[\s-](?:years?|months?|weeks?|days?|hours?|minutes?|seconds?)\b)"
     r"|(?P<money>\s(?:dollars|euros|pounds|hryvnias?|rubles|roubles|usd|eur)\b)",
 )
+# What text BEFORE_NOT_A_CLAIM_RE matches ends with once trailing spaces are dropped.
+BEFORE_NOT_A_CLAIM_ENDINGS: Final = (
+    "$", "€", "£", "₴", "of", "no.", "number", "nos.", "page", "article", "section",
+    "paragraph",
+)  # fmt: skip
 BEFORE_NOT_A_CLAIM_RE: Final = re.compile(
     r"(?P<money>[$€£₴]\s?$)"
     r"|\b(?P<unit_size>(?:battalions?|brigades?|regiments?|divisions?|compan(?:y|ies)|units?"

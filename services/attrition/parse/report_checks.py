@@ -3,11 +3,11 @@ a doubtful figure is still a figure, and the totals stage decides what to trust.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from datetime import date
 
 from attrition.contracts.events import LossEvent
-from attrition.contracts.vocabulary import QualityFlag
+from attrition.contracts.vocabulary import Category, QualityFlag
 from attrition.parse.label_table import WAR_START, categories_in_use
 from attrition.parse.numbers import days_between
 
@@ -20,11 +20,24 @@ def with_flags(event: LossEvent, flags: Sequence[QualityFlag]) -> LossEvent:
     return event.model_copy(update={"quality": [*event.quality, *new]})
 
 
+def document_in_doubt(as_of: date, today: date, categories: Set[Category]) -> bool:
+    """Whether `check_document` would flag anything: the same tests, without building the
+    flags and warnings (the parser asks this of every report, and almost none are)."""
+    return as_of > today or as_of < WAR_START or not categories_in_use(as_of) <= categories
+
+
 def check_document(
-    events: Sequence[LossEvent], *, as_of: date, today: date
+    events: Sequence[LossEvent],
+    *,
+    as_of: date,
+    today: date,
+    categories: Set[Category] | None = None,
 ) -> tuple[list[LossEvent], list[str]]:
     """Flags that concern a whole report: its date, and categories it should list but does
-    not (per the label table's in-use dates). Returns the events and warnings to add."""
+    not (per the label table's in-use dates). Returns the events and warnings to add.
+
+    `categories`, the events' categories, may be passed by a caller that already has them
+    (reading an attribute of a pydantic model is slow enough to matter per report)."""
     flags: list[QualityFlag] = []
     warnings: list[str] = []
     if as_of > today:
@@ -33,9 +46,10 @@ def check_document(
     if as_of < WAR_START:
         flags.append(QualityFlag.as_of_before_war)
         warnings.append(f"as_of {as_of} lies before the war began ({WAR_START})")
-    present = {event.category for event in events}
-    missing = sorted(category.value for category in categories_in_use(as_of) - present)
-    if missing:
+    present = categories if categories is not None else {event.category for event in events}
+    expected = categories_in_use(as_of)
+    if not expected <= present:
+        missing = sorted(category.value for category in expected - present)
         flags.append(QualityFlag.categories_missing)
         warnings.append(f"categories missing for {as_of}: {', '.join(missing)}")
     if not flags:

@@ -17,9 +17,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Final
-
-from pydantic import BaseModel
+from typing import Final, NamedTuple
 
 from attrition.contracts.events import LossEvent, RawDocument, TextSpan, loss_event_id
 from attrition.contracts.vocabulary import (
@@ -31,7 +29,7 @@ from attrition.contracts.vocabulary import (
     QualityFlag,
     Subject,
 )
-from attrition.parse import numbers
+from attrition.parse import numbers, trusted
 from attrition.parse.label_table import (
     AGGREGATOR_UK,
     OFFICIAL_EN,
@@ -39,7 +37,7 @@ from attrition.parse.label_table import (
     LabelMatch,
     lookup_label,
 )
-from attrition.parse.report_checks import check_document
+from attrition.parse.report_checks import check_document, document_in_doubt
 
 _HEADER_LINES: Final = 6  # a header is among the first lines with a number, before any figure
 _HEADER_DATES: Final = 4
@@ -62,6 +60,11 @@ _SUBJECT: Final = Subject.russia
 _OTHER: Final = Category.other
 _PERSONNEL: Final = Category.personnel
 _CASUALTIES: Final = Measure.casualties
+_EXACT: Final = Qualifier.exact
+# Line offsets as the event id hashes them, for the offsets most reports' lines start at:
+# formatting the number costs a tenth of the whole id.
+_OFFSETS: Final = 2048
+_OFFSET_DIGITS: Final = tuple(b"%d" % offset for offset in range(_OFFSETS))
 
 
 class NotAReport(ValueError):
@@ -76,31 +79,24 @@ class ReportParse:
     as_of: date
 
 
-@dataclass(frozen=True, slots=True)
-class _Header:
+class _Header(NamedTuple):  # a tuple: built once per report, a dataclass costs 5x more
     as_of: date | None
     style: str
 
 
-# Events are built without re-validating values this module has already checked: pydantic's
-# `model_construct` costs more than validation itself (it walks every field in Python), so
-# the parser sets the four slots it would set. Tests prove every event equals
-# `LossEvent.model_validate(event.model_dump())`.
-_new = object.__new__
-# pydantic keeps these in slots; setting through the slot descriptors skips the attribute
-# lookup object.__setattr__ makes on every call.
-_SET_DICT: Final = BaseModel.__dict__["__dict__"].__set__
-_SET_FIELDS_SET: Final = BaseModel.__dict__["__pydantic_fields_set__"].__set__
-_SET_EXTRA: Final = BaseModel.__dict__["__pydantic_extra__"].__set__
-_SET_PRIVATE: Final = BaseModel.__dict__["__pydantic_private__"].__set__
+# Events are built without re-validating values this module has already checked (see
+# `trusted`); the loop sets the slots itself, inlined, as it runs for every line.
+_new = trusted.NEW
+_SET_DICT: Final = trusted.SET_DICT
+_SET_FIELDS_SET: Final = trusted.SET_FIELDS_SET
+_SET_EXTRA: Final = trusted.SET_EXTRA
+_SET_PRIVATE: Final = trusted.SET_PRIVATE
+_EVENT_FIELDS: Final = trusted.EVENT_FIELDS
+_SPAN_FIELDS: Final = trusted.SPAN_FIELDS
 
 
-_EVENT_FIELDS: Final = frozenset(LossEvent.model_fields)
-_SPAN_FIELDS: Final = frozenset(TextSpan.model_fields)
-
-
-def _base_template() -> dict[str, Any]:
-    template: dict[str, Any] = dict.fromkeys(LossEvent.model_fields)
+def _base_template() -> dict[str, object]:
+    template: dict[str, object] = dict.fromkeys(LossEvent.model_fields)
     template.update(
         source_kind=_REPORT,
         claimant=_CLAIMANT,
@@ -113,7 +109,8 @@ def _base_template() -> dict[str, Any]:
 
 
 # Every LossEvent field in declaration order with its report-wide value; each line fills in
-# its own. Declaration order keeps the events' repr and iteration like validated ones.
+# its own. Copying it beats building a dict literal (no key is hashed or inserted), and
+# declaration order keeps the events' repr and iteration like validated ones.
 _TEMPLATE: Final = _base_template()
 
 
@@ -121,41 +118,49 @@ def _measure(category: Category) -> Measure | None:
     return _CASUALTIES if category is _PERSONNEL else None
 
 
-class _EventIds:
-    """`loss_event_id` for every line of one document, hashing the shared part once.
-
-    Falls back to `loss_event_id` itself if the contract's recipe ever stops matching
-    (checked once at import), so ids can never silently diverge."""
-
-    TAILS: Final = {c: f"{c.value}\x1f{_measure(c) or ''}\x1f" for c in Category}
-
-    def __init__(self, source_id: str) -> None:
-        self._source_id = source_id
-        self.base = hashlib.blake2b(
-            f"loss\x1f{source_id}\x1f{_CLAIMANT.value}\x1f{_SUBJECT.value}\x1f".encode(),
-            digest_size=16,
-        )
-
-    def __call__(self, category: Category, span_start: int) -> str:
-        if not _FAST_IDS_AGREE:
-            return loss_event_id(
-                self._source_id, _CLAIMANT, _SUBJECT, category, _measure(category), span_start
-            )
-        hasher = self.base.copy()
-        hasher.update(f"{self.TAILS[category]}{span_start}".encode())
-        return hasher.hexdigest()
+# An enum's `.value` is a Python-level property: read once, not per report.
+_ID_AFTER_SOURCE: Final = f"\x1f{_CLAIMANT.value}\x1f{_SUBJECT.value}\x1f"
 
 
-_FAST_IDS_AGREE = True
+def _id_prefix(source_id: str) -> str:
+    return f"loss\x1f{source_id}{_ID_AFTER_SOURCE}"
+
+
+def _id_tail(category: Category) -> bytes:
+    return f"{category.value}\x1f{_measure(category) or ''}\x1f".encode()
+
+
+def _fast_event_id(source_id: str, category: Category, span_start: int) -> str:
+    """`loss_event_id` for a report line, written the way `parse_report` computes it."""
+    hasher = hashlib.blake2b(_id_prefix(source_id).encode(), digest_size=16)
+    hasher.update(_id_tail(category) + b"%d" % span_start)
+    return hasher.hexdigest()
+
+
+# If the contract's recipe ever stops matching, parse_report falls back to
+# `loss_event_id` itself, so ids can never silently diverge.
 _FAST_IDS_AGREE = all(
-    _EventIds("probe-é")(category, 7)
+    _fast_event_id("probe-é", category, 7)
     == loss_event_id("probe-é", _CLAIMANT, _SUBJECT, category, _measure(category), 7)
-    for category in (Category.tanks, Category.personnel)
+    for category in Category
 )
+
+
+class _Prefix(NamedTuple):
+    """What the text before a line's figures says, with everything its events derive from
+    it, so a known line costs one dict lookup."""
+
+    label: str
+    qualifier: Qualifier
+    match: LabelMatch | None
+    category: Category
+    event_label: str  # bounded to LossEvent.label's length
+    measure: Measure | None
+    id_tail: bytes
+
 
 # The text before a line's figures repeats from day to day ("tanks ‒ "); reading it once
 # saves most of a line's cost. Bounded so hostile input cannot grow it without limit.
-_Prefix = tuple[str, Qualifier, LabelMatch | None]
 _PREFIX_CACHE: dict[str, _Prefix] = {}
 _PREFIX_CACHE_SIZE: Final = 4096
 _PREFIX_CACHE_KEY_CHARS: Final = 120
@@ -167,7 +172,17 @@ def _read_prefix(prefix: str) -> _Prefix:
         return cached
     label, qualifier = numbers.split_qualifier(prefix)
     label = label.lstrip(_WHITESPACE)
-    result = (label, qualifier, lookup_label(label) if label else None)
+    match = lookup_label(label) if label else None
+    category = _OTHER if match is None else match.category
+    result = _Prefix(
+        label,
+        qualifier,
+        match,
+        category,
+        label[:_LABEL_MAX_CHARS],
+        _measure(category),
+        _id_tail(category),
+    )
     if len(prefix) <= _PREFIX_CACHE_KEY_CHARS:
         if len(_PREFIX_CACHE) >= _PREFIX_CACHE_SIZE:
             _PREFIX_CACHE.clear()
@@ -200,6 +215,12 @@ def _script_style(text: str) -> str:
     return OFFICIAL_UK if cyrillic > len(_LATIN.findall(text)) else OFFICIAL_EN
 
 
+# A header's words around its dates repeat every day; its wording is read once per phrasing.
+_HEADER_STYLES: dict[str, str] = {}
+_HEADER_STYLES_SIZE: Final = 1024
+_HEADER_STYLE_KEY_CHARS: Final = 300
+
+
 def _read_header(line: str, published: date) -> _Header | None:
     """The period's end date of a header ("from 24.02 to 12.04", "з 24.02.22 по 02.10.23")
     or a bare date line (the aggregator's "25.03.2023"), and the wording it is written in."""
@@ -218,9 +239,14 @@ def _read_header(line: str, published: date) -> _Header | None:
         int(last.group(1)), int(last.group(2)), int(year) if year else None, published
     )
     words = line[: found[0].start()] + line[last.end() :]
-    if _LETTER.search(words) is None:
-        return _Header(as_of, AGGREGATOR_UK)
-    return _Header(as_of, _script_style(words))
+    style = _HEADER_STYLES.get(words)
+    if style is None:
+        style = AGGREGATOR_UK if _LETTER.search(words) is None else _script_style(words)
+        if len(words) <= _HEADER_STYLE_KEY_CHARS:
+            if len(_HEADER_STYLES) >= _HEADER_STYLES_SIZE:
+                _HEADER_STYLES.clear()
+            _HEADER_STYLES[words] = style
+    return _Header(as_of, style)
 
 
 def _is_unknown_loss_line(prefix: str, label: str, tail: str) -> bool:
@@ -279,12 +305,12 @@ def parse_report(
     Raises NotAReport when no loss line is found; never raises anything else. `today`
     (default: the system date) is what `as_of_in_future` is judged against; lines longer
     than `max_line_chars` are skipped with a warning."""
+    source_id = doc.id
     try:
-        doc.id.encode("utf-8")
+        id_prefix = _id_prefix(source_id).encode("utf-8")
     except UnicodeEncodeError:
         raise NotAReport("document id is not valid Unicode") from None
     text = doc.text
-    source_id = doc.id
     warnings: list[str] = []
     long_lines = _long_lines(text, max_line_chars, warnings) if len(text) > max_line_chars else []
     has_surrogates = _has_surrogates(text)
@@ -292,11 +318,10 @@ def parse_report(
     header_tries = 0
     as_of = doc.published
     events: list[LossEvent] = []
-    known_lines = 0
     seen: set[Category] = set()
-    event_id = _EventIds(source_id)
-    id_base, id_tails, fast_ids = event_id.base, _EventIds.TAILS, _FAST_IDS_AGREE
-    new_object, prefix_cache = _new, _PREFIX_CACHE
+    id_base = hashlib.blake2b(id_prefix, digest_size=16)
+    fast_ids = _FAST_IDS_AGREE
+    new_object, prefix_cache, span_class, event_class = _new, _PREFIX_CACHE, TextSpan, LossEvent
     set_dict, set_fields_set, set_extra, set_private = (
         _SET_DICT,
         _SET_FIELDS_SET,
@@ -316,7 +341,9 @@ def parse_report(
         if long_lines and _inside(line_start, long_lines):
             continue
         read = prefix_cache.get(prefix)
-        label, qualifier, match = read if read is not None else _read_prefix(prefix)
+        label, qualifier, match, category, event_label, measure, id_tail = (
+            read if read is not None else _read_prefix(prefix)
+        )
         if not events and header is None and match is None and header_tries < _HEADER_LINES:
             header_tries += 1
             header = _read_header(text[line_start:line_end], doc.published)
@@ -338,17 +365,8 @@ def parse_report(
             if total is None:
                 warnings.append(f"{label!r} skipped: total out of range")
                 continue
-        if written_delta is None:
-            tail_start = found.start(5) - 1 - line_start
-            later = _later_delta(line, tail_start)
-            if later is None:
-                warnings.append(f"{label!r} skipped: delta out of range")
-                continue
-            delta, tail_start = later
-            if total is None and delta is None:
-                continue
-            more = "x" if numbers.ANY_DIGIT.search(line, tail_start) else ""
-        else:
+        delta: int | None
+        if written_delta is not None:
             tail_start = -1  # found only when needed: most lines never need it
             if len(written_delta) <= _SHORT_NUMBER and written_delta.isdigit():
                 delta = int(written_delta)
@@ -359,6 +377,21 @@ def parse_report(
                     continue
             if sign is not None and sign != "+":
                 delta = -delta
+        elif not more and match is not None:
+            # No digit after the total, so no "(±N)" can follow it. (An unknown label still
+            # goes through _later_delta: where it stops decides the tail that is judged.)
+            tail_start = -1
+            delta = None
+        else:
+            tail_start = found.start(5) - 1 - line_start
+            later = _later_delta(line, tail_start)
+            if later is None:
+                warnings.append(f"{label!r} skipped: delta out of range")
+                continue
+            delta, tail_start = later
+            if total is None and delta is None:
+                continue
+            more = "x" if numbers.ANY_DIGIT.search(line, tail_start) else ""
         if match is None:
             if tail_start < 0:
                 tail_start = found.start(5) - 1 - line_start
@@ -375,12 +408,9 @@ def parse_report(
             template["official"] = header is None or header.style != AGGREGATOR_UK
         quality: list[QualityFlag] = []
         if match is None:
-            category = _OTHER
             quality.append(QualityFlag.unknown_label)
             warnings.append(f"unknown label {label!r} kept as category other")
         else:
-            known_lines += 1
-            category = match.category
             if category in seen:
                 warnings.append(f"category {category.value} appears more than once")
             seen.add(category)
@@ -391,41 +421,49 @@ def parse_report(
                 tail_start = found.start(5) - 1 - line_start
             warnings.append(_extra_figures_warning(label, line[tail_start:]))
         # Inlined on purpose: this runs once per line of every report.
-        hasher = id_base.copy()
-        hasher.update(f"{id_tails[category]}{line_start}".encode())
-        span = new_object(TextSpan)
+        if fast_ids:
+            hasher = id_base.copy()
+            digits = _OFFSET_DIGITS[line_start] if line_start < _OFFSETS else b"%d" % line_start
+            hasher.update(id_tail + digits)
+            event_id = hasher.hexdigest()
+        else:
+            event_id = loss_event_id(source_id, _CLAIMANT, _SUBJECT, category, measure, line_start)
+        span = new_object(span_class)
         set_dict(span, {"start": line_start, "end": line_start + len(line), "text": line})
         set_fields_set(span, span_fields)
         set_extra(span, None)
         set_private(span, None)
         values = template.copy()
-        values["event_id"] = hasher.hexdigest() if fast_ids else event_id(category, line_start)
+        values["event_id"] = event_id
         values["category"] = category
-        values["label"] = label[:_LABEL_MAX_CHARS]
+        values["label"] = event_label
         values["total"] = total
         values["delta"] = delta
-        values["qualifier"] = qualifier
-        if category is _PERSONNEL:
-            values["measure"] = _CASUALTIES
+        if qualifier is not _EXACT:  # the template's value otherwise
+            values["qualifier"] = qualifier
+        if measure is not None:
+            values["measure"] = measure
         values["span"] = span
         values["quality"] = quality
-        event = new_object(LossEvent)
+        event = new_object(event_class)
         set_dict(event, values)
         set_fields_set(event, event_fields)
         set_extra(event, None)
         set_private(event, None)
         events.append(event)
 
-    if not known_lines:
+    if not seen:
         raise NotAReport("no loss lines found")
     style = header.style if header is not None else _style_from_labels(events)
     if header is None and style == AGGREGATOR_UK:
         events = [event.model_copy(update={"official": False}) for event in events]
-    checked, check_warnings = check_document(
-        events, as_of=as_of, today=today if today is not None else date.today()
-    )
-    warnings.extend(check_warnings)
-    return ReportParse(tuple(checked), tuple(warnings), style, as_of)
+    present = seen if len(seen) == len(events) else {event.category for event in events}
+    day = today if today is not None else date.today()
+    if document_in_doubt(as_of, day, present):
+        checked, check_warnings = check_document(events, as_of=as_of, today=day, categories=present)
+        events = checked
+        warnings.extend(check_warnings)
+    return ReportParse(tuple(events), tuple(warnings), style, as_of)
 
 
 def _style_from_labels(events: list[LossEvent]) -> str:
