@@ -41,11 +41,16 @@ _ATTRIBUTION_RE: Final = re.compile(
 # pattern only there is three times cheaper than letting the full pattern scan every position.
 # "the" is the commonest word of all: it heads a candidate only before a word an attribution
 # can go on with ("the general staff", "the military staff", "the kremlin", "the ministry").
+# Written as one alternative per first letter, each checking the word boundary ("\b") just
+# after that letter, rather than as "\b(?:...)": a pattern whose alternatives all open with a
+# letter lets the engine skip in C to the next such letter instead of trying every position.
+# The same matches: alternatives with different first letters never both match at a place.
 _HEAD_RE: Final = re.compile(
-    r"\b(?:the (?=general|military|kremlin|ministry|mod|staff|department|agency|briefing"
-    r"|update|report)|ukrain|russia|general|armed|minist|igor|konash|british|uk|u\.k|britain"
-    r"|united|defen|pentagon|us |u\.s|american|white|kyiv|kiev|zelensk|moscow|kremlin|military"
-    r"|it |they )"
+    r"t(?<!\wt)he (?=general|military|kremlin|ministry|mod|staff|department|agency|briefing"
+    r"|update|report)|u(?<!\wu)(?:krain|k|\.k|nited|s |\.s)|r(?<!\wr)ussia|g(?<!\wg)eneral"
+    r"|a(?<!\wa)(?:rmed|merican)|m(?<!\wm)(?:inist|oscow|ilitary)|i(?<!\wi)(?:gor|t )"
+    r"|k(?<!\wk)(?:onash|yiv|iev|remlin)|b(?<!\wb)(?:ritish|ritain)|d(?<!\wd)efen"
+    r"|p(?<!\wp)entagon|w(?<!\ww)hite|z(?<!\wz)elensk|t(?<!\wt)hey "
 )
 _GROUP_CLAIMANT: Final[dict[str, Claimant]] = {
     "ua_named": Claimant.ua_general_staff,
@@ -106,9 +111,10 @@ def find_attributions(
     found: list[Attribution] = []
     covered = start
     for head in _HEAD_RE.finditer(low, start, end):
-        if head.start() < covered:
+        at = head.start()
+        if at < covered:
             continue
-        m = _ATTRIBUTION_RE.match(low, head.start(), end)
+        m = _ATTRIBUTION_RE.match(low, at, end)
         if m is None:
             continue
         covered = m.end()

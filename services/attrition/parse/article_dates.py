@@ -33,13 +33,36 @@ DATE_RE: Final = re.compile(
     r"|\b(?P<previous>(?i:the (?:previous|preceding|prior) day|the day before|a day earlier))\b"
     r"|\b(?P<next>(?i:the (?:next|following) day|a day later))\b"
 )
-# Every date form starts with one of these. Finding them first and trying the full pattern
-# only there is several times cheaper than letting the full pattern scan every position.
-_HEAD_RE: Final = re.compile(
-    rf"\b(?:\d+|between |Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|{_WEEKDAY_ALT}"
-    r"|(?i:yesterday|today|the (?:previous|preceding|prior|next|following) day|the day before"
-    r"|a day (?:earlier|later)))"
+# Every date form starts with one of these:
+#   \b(?:\d+|between |Jan|...|Dec|Monday|...|Sunday|(?i:yesterday|today|the previous day|...))
+# Finding them first and trying the full pattern only there is several times cheaper than
+# letting the full pattern scan every position. They are found by two patterns, each opening
+# with what lets the engine skip in C to the next candidate character rather than try every
+# position: digits, then one alternative per first letter (both cases spelled out where the
+# form ignores case), each checking the word boundary just after that letter. A head of one
+# kind never overlaps one of the other, so the two in order of position are the same heads.
+_DIGITS_HEAD_RE: Final = re.compile(r"\d(?<!\w\d)\d*")
+_THE_DAY = r"(?i:oday|he (?:previous|preceding|prior|next|following) day|he day before)"
+_A_DAY = r"(?i: day (?:earlier|later))"
+_WORD_HEAD_RE: Final = re.compile(
+    r"b(?<!\wb)etween |J(?<!\wJ)(?:an|un|ul)|F(?<!\wF)(?:eb|riday)|M(?<!\wM)(?:ar|ay|onday)"
+    rf"|A(?<!\wA)(?:pr|ug|{_A_DAY})|S(?<!\wS)(?:ep|aturday|unday)|O(?<!\wO)ct|N(?<!\wN)ov"
+    rf"|D(?<!\wD)ec|T(?<!\wT)(?:uesday|hursday|{_THE_DAY})|W(?<!\wW)ednesday"
+    rf"|y(?<!\wy)(?i:esterday)|Y(?<!\wY)(?i:esterday)|t(?<!\wt){_THE_DAY}|a(?<!\wa){_A_DAY}"
 )
+_HEAD_START: Final = re.Match.start
+
+
+def date_heads(text: str, start: int, end: int) -> list[re.Match[str]]:
+    """Where a date may start in text[start:end], in order (see `_WORD_HEAD_RE`)."""
+    heads = list(_WORD_HEAD_RE.finditer(text, start, end))
+    digits = list(_DIGITS_HEAD_RE.finditer(text, start, end))
+    if digits:
+        heads += digits
+        heads.sort(key=_HEAD_START)
+    return heads
+
+
 _AS_OF_BEFORE_RE: Final = re.compile(r"\b(?:as of|as at|as on)\s+(?:the\s+)?$", re.IGNORECASE)
 _SINCE_BEFORE_RE: Final = re.compile(
     r"\b(?:since|began|begun|started|starting|beginning)\s+(?:on\s+)?(?:the\s+)?$",
@@ -49,6 +72,8 @@ _SINCE_BEFORE_RE: Final = re.compile(
 
 # Digits belong to a date only beside a month or "day", or as "2023-01-23" or "23.01.2023".
 _NUMERIC_DATE_HINT_RE: Final = re.compile(r"\d[-.]\d")
+_NUMERIC_DASH_RE: Final = re.compile(r"-(?<=\d-)\d")
+_NUMERIC_DOT_RE: Final = re.compile(r"\.(?<=\d\.)\d")
 _MONTH_HEADS: Final = (
     "Jan",
     "Feb",
@@ -72,7 +97,7 @@ class DateHints:
     "between Sunday and Monday"), or digits joined by "-" or "."; the words are looked for
     once in the whole text, and per sentence only those present."""
 
-    __slots__ = ("_day", "_low", "_months", "_text")
+    __slots__ = ("_day", "_low", "_months", "_numeric", "_text")
 
     def __init__(self, text: str, low: str) -> None:
         self._text = text
@@ -81,13 +106,18 @@ class DateHints:
         # Neither "d", "a" nor "y" has a second case folding, so the lower-cased text finds
         # every "day" the pattern's case-insensitive forms can match.
         self._day = "day" in low
+        # Looked for in the whole text once, from its "-" and "." (a literal first character
+        # lets the engine jump between them): most articles have no such digits at all.
+        self._numeric = (
+            _NUMERIC_DASH_RE.search(text) is not None or _NUMERIC_DOT_RE.search(text) is not None
+        )
 
     def may_have_dates(self, start: int, end: int) -> bool:
         if self._day and self._low.find("day", start, end) >= 0:
             return True
         if any(self._text.find(month, start, end) >= 0 for month in self._months):
             return True
-        return _NUMERIC_DATE_HINT_RE.search(self._text, start, end) is not None
+        return self._numeric and _NUMERIC_DATE_HINT_RE.search(self._text, start, end) is not None
 
 
 class DateMention(NamedTuple):  # a tuple: 4x cheaper to build than a dataclass
@@ -193,7 +223,7 @@ def find_dates(
     date mentioned before them anywhere in the text, else the publication date."""
     mentions: list[DateMention] = []
     covered = start
-    for head in _HEAD_RE.finditer(text, start, end):
+    for head in date_heads(text, start, end):
         if head.start() < covered:
             continue
         m = DATE_RE.match(text, head.start(), end)

@@ -94,7 +94,10 @@ def _is_word_char(ch: str) -> bool:
 
 
 def _digits_value(digits: str, scale: int) -> int:
-    plain = "".join(ch for ch in digits if ch.isdigit() or ch == ".")
+    # Most figures are plain digits ("720"): nothing to drop.
+    plain = (
+        digits if digits.isdecimal() else "".join(ch for ch in digits if ch.isdigit() or ch == ".")
+    )
     if len(plain) > 15:
         return MAX_COUNT + 1
     return round(float(plain) * scale) if "." in plain else int(plain) * scale

@@ -8,8 +8,9 @@ catastrophically; they run on one sentence or a short window at a time."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Final
+from typing import Final, TypeVar
 
 from attrition.contracts.vocabulary import Category, Measure, Qualifier
 
@@ -93,6 +94,27 @@ _CATEGORY_TERMS: Final[dict[str, tuple[str, ...]]] = {
 }  # fmt: skip
 
 
+_V = TypeVar("_V")
+_MEMO_SIZE: Final = 65_536
+
+
+class Memo(dict[str, _V]):
+    """A word function's answers, read as `map(memo.__getitem__, words)`: a dict lookup in C
+    per word, cheaper than calling even an `lru_cache`d function. Bounded: emptied when full."""
+
+    __slots__ = ("_compute",)
+
+    def __init__(self, compute: Callable[[str], _V]) -> None:
+        super().__init__()
+        self._compute = compute
+
+    def __missing__(self, word: str) -> _V:
+        if len(self) >= _MEMO_SIZE:
+            self.clear()
+        value = self[word] = self._compute(word)
+        return value
+
+
 _KEEP_S: Final = frozenset({"himars", "mlrs", "abrams", "its", "was", "has", "this"})
 
 
@@ -106,6 +128,9 @@ def singular(word: str) -> str:
     if word.endswith("sses"):
         return word[:-2]
     return word[:-1]
+
+
+SINGULAR: Final = Memo(singular)
 
 
 def _index(terms: dict[str, tuple[str, ...]]) -> dict[str, list[tuple[tuple[str, ...], str]]]:
@@ -201,6 +226,8 @@ def side_of(word: str) -> str | None:
     return None
 
 
+SIDE_OF: Final = Memo(side_of)
+
 # A country named after one of these is a place or an object, not the side that lost.
 LOCATION_WORDS: Final = frozenset(
     (
@@ -257,6 +284,11 @@ TOTAL_MARKER_RE: Final = re.compile(
     r"|since 24 (?:feb\.?|february)|in the war|throughout the war|in the (?:full-scale )?invasion"
     r"|bringing|brings|bring)\b",
 )
+# Every TOTAL_MARKER_RE match holds one of these: a sentence with none of them is not scanned.
+TOTAL_MARKER_WORDS: Final = (
+    "total", "since", "bring", "in all", "overall", "altogether", "cumulative", "so far",
+    "to date", "began", "started", "in the war", "throughout", "invasion",
+)  # fmt: skip
 # Phrases that state a period; a number inside one counts days, not losses.
 _NUM_WORD = r"(?:\d{1,3}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fourteen)"
 PERIOD_RE: Final = re.compile(
