@@ -94,3 +94,18 @@ def unique_by_id(items: Sequence[T], key: str) -> list[T]:
     for item in items:
         by_id[getattr(item, key)] = item
     return list(by_id.values())
+
+
+def unique_deltas(deltas: Sequence[DeltaEvent]) -> list[DeltaEvent]:
+    """The last version of each delta id, keeping the `replaces` link an earlier one carried.
+
+    The totals stage re-sends a delta id whose content is unchanged when only its source or
+    flags moved, without `replaces`; the link it was first sent with is still a fact about it,
+    and losing it would leave the delta it replaced looking current."""
+    by_id: dict[str, DeltaEvent] = {}
+    for delta in deltas:
+        earlier = by_id.get(delta.delta_id)
+        if earlier is not None and delta.replaces is None and earlier.replaces is not None:
+            delta = delta.model_copy(update={"replaces": earlier.replaces})
+        by_id[delta.delta_id] = delta
+    return list(by_id.values())

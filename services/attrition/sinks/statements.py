@@ -28,6 +28,7 @@ from attrition.sinks.rows import (
     delta_row,
     loss_event_row,
     unique_by_id,
+    unique_deltas,
 )
 from attrition.sinks.warehouse import WriteBatch
 
@@ -67,7 +68,14 @@ class Upsert:
         keys = PRIMARY_KEYS[self.table]
         if not self.update:
             return f"ON CONFLICT ({', '.join(keys)}) DO NOTHING"
-        assignments = ", ".join(f"{c} = excluded.{c}" for c in self.columns if c not in keys)
+        keep = KEEP_WHEN_NULL.get(self.table, frozenset())
+        assignments = ", ".join(
+            f"{c} = COALESCE(excluded.{c}, {self.table}.{c})"
+            if c in keep
+            else f"{c} = excluded.{c}"
+            for c in self.columns
+            if c not in keys
+        )
         return f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {assignments}"
 
     def values_statements(self) -> list[Statement]:
@@ -93,6 +101,9 @@ class Upsert:
 
 
 Step = Upsert | Statement
+
+#: Columns an update keeps when the new row has NULL there.
+KEEP_WHEN_NULL: dict[str, frozenset[str]] = {"deltas": frozenset({"replaces"})}
 
 
 SUPERSEDE = """
@@ -138,10 +149,12 @@ def write_steps(batch: WriteBatch) -> list[Step]:
     if losses:
         rows = [loss_event_row(e) for e in losses]
         steps.append(Upsert("loss_events", LOSS_EVENT_COLUMNS, rows, update=False))
-    deltas = unique_by_id(batch.deltas, "delta_id")
+    deltas = unique_deltas(batch.deltas)
     if deltas:
         rows = [delta_row(d) for d in deltas]
-        steps.append(Upsert("deltas", DELTA_COLUMNS, rows, update=False))
+        # A re-sent delta id carries its latest source and flags; `replaces` is kept when the
+        # re-send has none (see rows.unique_deltas).
+        steps.append(Upsert("deltas", DELTA_COLUMNS, rows, update=True))
         steps.append((SUPERSEDE, []))
         keys = sorted({(r[1], r[2], r[3], r[4]) for r in rows})
         steps.append(_refresh_totals(keys))
