@@ -35,7 +35,9 @@ from conftest import isolated_settings
 from pipeline_helpers import publish_docs
 from report_fixtures import LABELS, figures_for
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+# One rerun: failover on the embedded broker has known intermittent stalls (docs/guarantees.md,
+# "Known issues"); a deterministic loss or double count fails both runs.
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(240), pytest.mark.flaky(reruns=1)]
 
 CATEGORIES = list(LABELS)
 BAD = [b"this is not json", orjson.dumps({"id": "no-text", "kind": "report"})]
