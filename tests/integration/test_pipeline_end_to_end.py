@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from attrition.contracts.events import DeadLetter, DeltaEvent, LossEvent
+from attrition.contracts.events import CurrentTotal, DeadLetter, DeltaEvent, LossEvent
 from attrition.contracts.vocabulary import Category, DeadLetterReason
 from attrition.settings import Settings
 from attrition.sinks.warehouse import open_warehouse
@@ -80,6 +80,14 @@ async def test_reports_become_loss_events_deltas_and_warehouse_rows(
         figures_for(i)[Category.tanks] - figures_for(i - 1)[Category.tanks] for i in range(1, 5)
     ]
     assert all(d.reported_delta == d.change for d in tank_deltas[1:])
+
+    # The compacted current-totals topic: the last record per key is the current total.
+    latest = {
+        key: CurrentTotal.model_validate_json(value)
+        for key, value in await read_topic(pipeline_settings, topics.current_totals)
+    }
+    assert {t.category: t.total for t in latest.values()} == figures_for(4)
+    assert b"ua_general_staff/russia/tanks/report" in latest
 
     letters = [
         DeadLetter.model_validate_json(v)

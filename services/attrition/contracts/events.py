@@ -174,6 +174,31 @@ class DeltaEvent(_Event):
     event_id: str = Field(description="LossEvent that set this total.")
 
 
+class CurrentTotal(_Event):
+    """The latest total of one key and source kind: the value of the compacted current-totals
+    topic, keyed `claimant/subject/category/source_kind`."""
+
+    claimant: Claimant
+    subject: Subject
+    category: Category
+    source_kind: DocumentKind
+    total: Count
+    as_of: date
+    delta_id: str = Field(description="The DeltaEvent that set this total.")
+
+    @classmethod
+    def of(cls, delta: DeltaEvent) -> CurrentTotal:
+        return cls(
+            claimant=delta.claimant,
+            subject=delta.subject,
+            category=delta.category,
+            source_kind=delta.source_kind,
+            total=delta.total,
+            as_of=delta.as_of,
+            delta_id=delta.delta_id,
+        )
+
+
 class AlertEvent(_Event):
     """An unusual day, or a suspicious figure, explained in one line."""
 

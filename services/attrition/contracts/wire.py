@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from attrition.contracts.events import (
     AlertEvent,
+    CurrentTotal,
     DeadLetter,
     DeltaEvent,
     LossEvent,
@@ -26,6 +27,7 @@ SCHEMA_IDS: dict[type[BaseModel], tuple[str, int]] = {
     RawDocument: ("raw-document", 1),
     LossEvent: ("loss-event", 1),
     DeltaEvent: ("delta-event", 1),
+    CurrentTotal: ("current-total", 1),
     AlertEvent: ("alert-event", 1),
     DeadLetter: ("dead-letter", 1),
 }

@@ -14,10 +14,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-import orjson
 from pydantic import ValidationError
 
-from attrition.contracts.events import DeltaEvent, LossEvent
+from attrition.contracts.events import CurrentTotal, DeltaEvent, LossEvent
 from attrition.contracts.vocabulary import DocumentKind
 from attrition.contracts.wire import encode, headers_for
 from attrition.stream.batches import as_current, hold, release
@@ -29,21 +28,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _DELTA_HEADERS = headers_for(DeltaEvent)
+_TOTAL_HEADERS = headers_for(CurrentTotal)
 
 
 def current_total_record(delta: DeltaEvent) -> bytes:
     """The compacted current-totals topic's value: the latest total of a key."""
-    return orjson.dumps(
-        {
-            "claimant": delta.claimant.value,
-            "subject": delta.subject.value,
-            "category": delta.category.value,
-            "source_kind": delta.source_kind.value,
-            "total": delta.total,
-            "as_of": delta.as_of.isoformat(),
-            "delta_id": delta.delta_id,
-        }
-    )
+    return encode(CurrentTotal.of(delta))
 
 
 def register(app: AttritionApp) -> None:
@@ -111,7 +101,7 @@ def register(app: AttritionApp) -> None:
                     current_total_record(latest),
                     None,
                     None,
-                    None,
+                    _TOTAL_HEADERS,
                 )
         return len(deltas)
 
