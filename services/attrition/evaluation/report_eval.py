@@ -12,6 +12,7 @@ the text is the primary source: truth disagreements are listed, not counted as e
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -22,32 +23,14 @@ from pydantic import ValidationError
 from attrition.contracts.events import RawDocument
 from attrition.contracts.vocabulary import Category
 from attrition.evaluation.throughput import Throughput, measure
+from attrition.history.petroivaniuk import FIELD_CATEGORIES
 from attrition.parse.report_parser import NotAReport, ReportParse, parse_report
 
 DEFAULT_EXPECTED_DIR: Final = Path(__file__).parent / "expected"
 TRUTH_SUBDIR: Final = Path("truth") / "petroivaniuk"
 
-# petroivaniuk field name → category.
-TRUTH_FIELDS: Final[dict[str, Category]] = {
-    "personnel": Category.personnel,
-    "tank": Category.tanks,
-    "APC": Category.armoured_combat_vehicles,
-    "field artillery": Category.artillery_systems,
-    "MRL": Category.mlrs,
-    "anti-aircraft warfare": Category.anti_aircraft_systems,
-    "aircraft": Category.aircraft,
-    "helicopter": Category.helicopters,
-    "drone": Category.uav,
-    "naval ship": Category.warships_boats,
-    "submarines": Category.submarines,
-    "military auto": Category.vehicles,
-    "fuel tank": Category.fuel_tanks,
-    "vehicles and fuel tanks": Category.vehicles_fuel_tanks,
-    "special equipment": Category.special_equipment,
-    "mobile SRBM system": Category.mobile_srbm_systems,
-    "cruise missiles": Category.cruise_missiles,
-    "ground robotic systems": Category.ground_robotic_systems,
-}
+# petroivaniuk field name → category: one table, kept with the history loader.
+TRUTH_FIELDS: Final[Mapping[str, Category]] = FIELD_CATEGORIES
 
 
 @dataclass(frozen=True, slots=True)
