@@ -227,7 +227,8 @@ def range_end(tokens: list[Token], i: int, join: Joined) -> Token | None:
     if connector == "to" and before == "from":
         return None
     nxt = tokens[i + 1]
-    return nxt if nxt.value > tokens[i].value else None
+    # An upper end beyond any count is no range: the same bound as a lone figure.
+    return nxt if tokens[i].value < nxt.value <= MAX_COUNT else None
 
 
 def starts_a_change(join: Joined) -> bool:

@@ -305,3 +305,18 @@ def test_article_eval_reports_claims_expectations_and_throughput(tmp_path: Path)
     assert "expected claims: 6/6 found, 0 unexpected, 0 missing" in text
     assert "ru_mod           ukraine mlrs   delta=2" in text
     assert article_throughput([], 3) == 0.0
+
+
+def test_a_range_with_an_impossible_upper_end_is_not_a_range() -> None:
+    # Found by the fuzz test: "0 to 2000000000000 tanks" once built an event past the count bound.
+    from attrition.parse.article_numbers import MAX_COUNT
+
+    doc = RawDocument(
+        id="huge",
+        kind="article",
+        published=date(2023, 1, 24),
+        text="The General Staff said Russia lost 0TO 2000000000000&TANK.",
+    )
+    result = extract_claims(doc)
+    assert not result.warnings
+    assert all((e.high or 0) <= MAX_COUNT for e in result.events)
