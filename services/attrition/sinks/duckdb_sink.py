@@ -27,10 +27,9 @@ from typing import Any, TypeVar
 
 import duckdb
 
-from attrition.contracts.vocabulary import Claimant, Subject
 from attrition.sinks import migrations, statements
 from attrition.sinks.statements import Upsert
-from attrition.sinks.warehouse import TABLES, TotalRow, Warehouse, WriteBatch
+from attrition.sinks.warehouse import TABLES, Warehouse, WriteBatch
 
 T = TypeVar("T")
 Connection = duckdb.DuckDBPyConnection
@@ -178,28 +177,6 @@ class DuckDbWarehouse(Warehouse):
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
         return await self.run(work)
-
-    async def current_totals(
-        self, claimant: Claimant | str | None = None, subject: Subject | str | None = None
-    ) -> list[TotalRow]:
-        sql, params = statements.current_totals_query(
-            None if claimant is None else Claimant(claimant).value,
-            None if subject is None else Subject(subject).value,
-        )
-        return [TotalRow.from_mapping(r) for r in await self._query(sql, params)]
-
-    async def daily_losses(
-        self,
-        claimant: Claimant | str = Claimant.ua_general_staff,
-        subject: Subject | str = Subject.russia,
-    ) -> list[dict[str, Any]]:
-        return await self._query(
-            statements.DAILY_LOSSES_QUERY, [Claimant(claimant).value, Subject(subject).value]
-        )
-
-    async def delta_ids(self, current_only: bool = True) -> set[str]:
-        sql = statements.CURRENT_DELTA_IDS if current_only else statements.ALL_DELTA_IDS
-        return {r["delta_id"] for r in await self._query(sql)}
 
     async def counts(self) -> dict[str, int]:
         def work(con: Connection) -> dict[str, int]:

@@ -15,10 +15,9 @@ from typing import Any
 
 import psycopg
 
-from attrition.contracts.vocabulary import Claimant, Subject
 from attrition.sinks import migrations, statements
 from attrition.sinks.statements import Upsert
-from attrition.sinks.warehouse import TABLES, TotalRow, Warehouse, WriteBatch
+from attrition.sinks.warehouse import TABLES, Warehouse, WriteBatch
 
 # Arbitrary, fixed: the advisory-lock id every attrition process takes to migrate.
 MIGRATION_LOCK_ID = 0x61747472  # "attr"
@@ -87,28 +86,6 @@ class PostgresWarehouse(Warehouse):
             cursor = await conn.execute(sql, list(params) or None)
             names = [d.name for d in cursor.description or ()]
             return [dict(zip(names, row, strict=True)) for row in await cursor.fetchall()]
-
-    async def current_totals(
-        self, claimant: Claimant | str | None = None, subject: Subject | str | None = None
-    ) -> list[TotalRow]:
-        sql, params = statements.current_totals_query(
-            None if claimant is None else Claimant(claimant).value,
-            None if subject is None else Subject(subject).value,
-        )
-        return [TotalRow.from_mapping(r) for r in await self._query(sql, params)]
-
-    async def daily_losses(
-        self,
-        claimant: Claimant | str = Claimant.ua_general_staff,
-        subject: Subject | str = Subject.russia,
-    ) -> list[dict[str, Any]]:
-        return await self._query(
-            statements.DAILY_LOSSES_QUERY, [Claimant(claimant).value, Subject(subject).value]
-        )
-
-    async def delta_ids(self, current_only: bool = True) -> set[str]:
-        sql = statements.CURRENT_DELTA_IDS if current_only else statements.ALL_DELTA_IDS
-        return {r["delta_id"] for r in await self._query(sql)}
 
     async def counts(self) -> dict[str, int]:
         found = {}

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attrition.sinks.rows import (
     ALERT_COLUMNS,
@@ -30,7 +30,9 @@ from attrition.sinks.rows import (
     unique_by_id,
     unique_deltas,
 )
-from attrition.sinks.warehouse import WriteBatch
+
+if TYPE_CHECKING:  # warehouse.py reads through these statements: no import cycle
+    from attrition.sinks.warehouse import WriteBatch
 
 Statement = tuple[str, Sequence[Any]]
 

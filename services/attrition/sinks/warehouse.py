@@ -16,6 +16,7 @@ from typing import Any
 
 from attrition.contracts.events import AlertEvent, DeadLetter, DeltaEvent, LossEvent
 from attrition.contracts.vocabulary import Category, Claimant, DocumentKind, Subject
+from attrition.sinks import statements
 
 # Tables a dump or an audit may name; `schema_version` is the migrations' own bookkeeping.
 TABLES = ("loss_events", "deltas", "alerts", "dead_letters", "current_totals")
@@ -77,21 +78,32 @@ class Warehouse(abc.ABC):
         """Upsert a batch in one transaction; writing the same batch again changes no row."""
 
     @abc.abstractmethod
+    async def _query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Rows of one read statement (`%s` placeholders), as dicts."""
+
     async def current_totals(
         self, claimant: Claimant | str | None = None, subject: Subject | str | None = None
     ) -> list[TotalRow]:
         """Latest current total per key, ordered by claimant, subject, category, source kind."""
+        sql, params = statements.current_totals_query(
+            None if claimant is None else Claimant(claimant).value,
+            None if subject is None else Subject(subject).value,
+        )
+        return [TotalRow.from_mapping(r) for r in await self._query(sql, params)]
 
-    @abc.abstractmethod
     async def daily_losses(
         self,
         claimant: Claimant | str = Claimant.ua_general_staff,
         subject: Subject | str = Subject.russia,
     ) -> list[dict[str, Any]]:
         """Rows of the `daily_losses` view for one claimant and subject, oldest day first."""
+        return await self._query(
+            statements.DAILY_LOSSES_QUERY, [Claimant(claimant).value, Subject(subject).value]
+        )
 
-    @abc.abstractmethod
-    async def delta_ids(self, current_only: bool = True) -> set[str]: ...
+    async def delta_ids(self, current_only: bool = True) -> set[str]:
+        sql = statements.CURRENT_DELTA_IDS if current_only else statements.ALL_DELTA_IDS
+        return {r["delta_id"] for r in await self._query(sql)}
 
     @abc.abstractmethod
     async def counts(self) -> dict[str, int]:
