@@ -30,6 +30,20 @@ class TopicSettings(BaseModel):
     )
     replication_factor: int = Field(default=1, ge=1)
 
+    @classmethod
+    def prefixed(cls, prefix: str, partitions: int) -> TopicSettings:
+        """A set of topics of its own under `prefix`: isolated runs sharing one broker."""
+        return cls(
+            raw_reports=f"{prefix}.raw.reports",
+            raw_articles=f"{prefix}.raw.articles",
+            loss_events=f"{prefix}.loss-events",
+            deltas=f"{prefix}.deltas",
+            current_totals=f"{prefix}.current-totals",
+            alerts=f"{prefix}.alerts",
+            dead_letters=f"{prefix}.dead-letters",
+            partitions=partitions,
+        )
+
 
 class KafkaSecurity(BaseModel):
     """How to reach a secured cluster. Secrets are SecretStr: they never print."""

@@ -31,7 +31,7 @@ from attrition.parse.document_parser import process_raw
 from attrition.settings import Settings
 from attrition.stream.worker_process import WorkerProcess, wait_until_idle
 from attrition.totals.totals_ledger import TotalsLedger, current_deltas
-from conftest import isolated_settings
+from isolated_settings import isolated_settings
 from pipeline_helpers import publish_docs
 from report_fixtures import LABELS, figures_for
 

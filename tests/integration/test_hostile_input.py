@@ -23,7 +23,7 @@ from attrition.contracts.vocabulary import DeadLetterReason
 from attrition.ingest.settings import IngestSettings
 from attrition.settings import KafkaSecurity, LimitSettings
 from attrition.stream.worker_process import WorkerProcess, wait_until_idle
-from conftest import isolated_settings
+from isolated_settings import isolated_settings
 from pipeline_helpers import publish_docs, read_topic
 from report_fixtures import report_series
 

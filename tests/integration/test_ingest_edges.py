@@ -21,7 +21,7 @@ from attrition.ingest.settings import IngestSettings, WebSource
 from attrition.ingest.web_poller import WebPoller
 from attrition.settings import Settings
 from attrition.stream.worker_process import WorkerProcess, wait_until_idle
-from conftest import isolated_settings
+from isolated_settings import isolated_settings
 from pipeline_helpers import publish_docs, read_topic
 from report_fixtures import LABELS, figures_for, render_report
 from web_fixture_server import Page, web_site

@@ -15,7 +15,7 @@ from attrition.settings import Settings
 from attrition.sinks.warehouse import open_warehouse
 from attrition.stream.worker_process import WorkerProcess, wait_until_idle
 from attrition.totals.totals_ledger import current_deltas
-from conftest import isolated_settings
+from isolated_settings import isolated_settings
 from pipeline_helpers import publish_docs, read_topic
 from report_fixtures import LABELS, figures_for, report_series
 

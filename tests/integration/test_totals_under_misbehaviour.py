@@ -18,7 +18,7 @@ from attrition.ingest.publisher import publish
 from attrition.settings import Settings
 from attrition.sinks.warehouse import open_warehouse
 from attrition.stream.worker_process import WorkerProcess, wait_until_idle
-from conftest import isolated_settings
+from isolated_settings import isolated_settings
 from pipeline_helpers import read_topic
 from report_fixtures import figures_for, render_report, report_series
 

@@ -17,7 +17,7 @@ from attrition.ingest.publisher import publish
 from attrition.settings import Settings
 from attrition.sinks.warehouse import TABLES, open_warehouse
 from attrition.stream.worker_process import WorkerProcess, wait_until_idle
-from conftest import isolated_settings
+from isolated_settings import isolated_settings
 from report_fixtures import figures_for, report_series
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]

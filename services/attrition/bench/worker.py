@@ -23,16 +23,7 @@ def worker_settings(ctx: BenchContext, stage: str) -> Settings:
         data_dir=str(ctx.workdir / prefix / "data"),
         warehouse="duckdb:///" + str(ctx.workdir / prefix / "warehouse.duckdb"),
         web_port=free_port(),
-        topics=TopicSettings(
-            raw_reports=f"{prefix}.raw.reports",
-            raw_articles=f"{prefix}.raw.articles",
-            loss_events=f"{prefix}.loss-events",
-            deltas=f"{prefix}.deltas",
-            current_totals=f"{prefix}.current-totals",
-            alerts=f"{prefix}.alerts",
-            dead_letters=f"{prefix}.dead-letters",
-            partitions=ctx.partitions,
-        ),
+        topics=TopicSettings.prefixed(prefix, ctx.partitions),
     )
 
 
