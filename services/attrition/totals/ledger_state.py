@@ -65,6 +65,10 @@ class Book:
     figures: dict[int, dict[str, Figure]] = field(default_factory=dict)
     # Ordinals of the days that have at least one figure with a total, ascending.
     dates: list[int] = field(default_factory=list)
+    # Each day's rows as encoded last time: the state is written after every batch, and
+    # re-encoding 1,500 unchanged days took a millisecond a key.
+    encoded: dict[int, bytes] = field(default_factory=dict, compare=False, repr=False)
+    stale: set[int] = field(default_factory=set, compare=False, repr=False)
 
     def day(self, ordinal: int) -> dict[str, Figure]:
         return self.figures.get(ordinal, {})
@@ -72,6 +76,7 @@ class Book:
     def record(self, ordinal: int, source_id: str, figure: Figure) -> None:
         day = self.figures.setdefault(ordinal, {})
         day[source_id] = figure
+        self.stale.add(ordinal)
         if figure.total is not None:
             self._mark_dated(ordinal)
 
@@ -113,29 +118,47 @@ class LedgerState:
 
 
 def encode_state(state: LedgerState) -> bytes:
-    """O(n) in the number of (day, source) figures."""
-    books: dict[str, list[list[object]]] = {}
-    for kind, book in sorted(state.books.items()):
-        rows: list[list[object]] = []
-        for ordinal in sorted(book.figures):
-            for source_id, fig in sorted(book.figures[ordinal].items()):
-                rows.append(
-                    [
-                        ordinal,
-                        source_id,
-                        fig.total,
-                        fig.reported_delta,
-                        1 if fig.official else 0,
-                        fig.event_id,
-                    ]
-                )
-        books[kind.value] = rows
-    payload = {
-        "v": FORMAT_VERSION,
-        "key": [state.claimant.value, state.subject.value, state.category.value],
-        "books": books,
-    }
-    return orjson.dumps(payload)
+    """O(n) in the number of days, but only the days changed since the last call are encoded
+    again; the rest is a join of cached bytes. The same bytes as `orjson.dumps` of::
+
+        {"v": 1, "key": [...], "books": {kind: [[ordinal, source_id, total, delta,
+                                                 official, event_id], ...]}}
+    """
+    parts = [
+        b'{"v":',
+        orjson.dumps(FORMAT_VERSION),
+        b',"key":',
+        orjson.dumps([state.claimant.value, state.subject.value, state.category.value]),
+        b',"books":{',
+    ]
+    for n, (kind, book) in enumerate(sorted(state.books.items())):
+        if n:
+            parts.append(b",")
+        parts.append(orjson.dumps(kind.value) + b":[")
+        _encode_stale_days(book)
+        encoded = book.encoded
+        parts.append(b",".join([encoded[ordinal] for ordinal in sorted(book.figures)]))
+        parts.append(b"]")
+    parts.append(b"}}")
+    return b"".join(parts)
+
+
+def _encode_stale_days(book: Book) -> None:
+    """Encode the rows of each day changed since the last call, without the list's brackets."""
+    for ordinal in book.stale:
+        rows = [
+            [
+                ordinal,
+                source_id,
+                fig.total,
+                fig.reported_delta,
+                1 if fig.official else 0,
+                fig.event_id,
+            ]
+            for source_id, fig in sorted(book.figures[ordinal].items())
+        ]
+        book.encoded[ordinal] = orjson.dumps(rows)[1:-1]
+    book.stale.clear()
 
 
 def decode_state(raw: bytes) -> LedgerState:
