@@ -45,6 +45,10 @@ class TopicSettings(BaseModel):
         )
 
 
+Stage = Literal["parse", "totals", "alerts", "notify", "sinks"]
+ALL_STAGES: frozenset[Stage] = frozenset(("parse", "totals", "alerts", "notify", "sinks"))
+
+
 class KafkaSecurity(BaseModel):
     """How to reach a secured cluster. Secrets are SecretStr: they never print."""
 
@@ -107,18 +111,33 @@ class Settings(BaseSettings):
     sink_batch_size: int = Field(default=5000, ge=1)
     sink_batch_seconds: float = Field(default=0.5, gt=0)
     stream_batch_size: int = Field(
-        default=1000, ge=1, description="Most events the totals and alert stages take at once."
+        default=1000,
+        ge=1,
+        description="Most messages the parse, totals and alert stages take at once.",
     )
     stream_batch_seconds: float = Field(
         default=0.05,
         gt=0,
         description="Longest wait for a batch to fill: the latency a quiet stream pays.",
     )
+    wire_batch_max_events: int = Field(
+        default=500,
+        ge=1,
+        le=1000,
+        description="Most events in one loss-events or deltas message (contracts/batches.py); "
+        "500 keeps a message near 250 KB, well under Kafka's 1 MB default limit.",
+    )
     session_timeout_s: float = Field(default=6.0, gt=0)
     processing_guarantee: Literal["at_least_once", "exactly_once"] = Field(
         default="at_least_once",
         description="exactly_once needs broker transactions (Apache Kafka has them, the "
         "embedded broker does not); every effect is idempotent either way.",
+    )
+    stages: frozenset[Stage] = Field(
+        default=ALL_STAGES,
+        description='The stages this worker runs (JSON list, e.g. `["sinks"]`). A worker '
+        "running some of them joins a consumer group of its own (`group_id`), so the stages "
+        "scale apart: e.g. sinks in workers of their own next to the warehouse.",
     )
     standby_replicas: int = Field(
         default=1,
@@ -131,6 +150,15 @@ class Settings(BaseSettings):
     limits: LimitSettings = LimitSettings()
     alerts: AlertSettings = AlertSettings()
     ingest: IngestSettings = IngestSettings()
+
+    @property
+    def group_id(self) -> str:
+        """The Faust app id the worker uses: its consumer group, table and changelog prefix.
+        Workers with the same stages share it; different stage sets never split a topic's
+        partitions between them."""
+        if self.stages == ALL_STAGES:
+            return self.app_id
+        return f"{self.app_id}.{'+'.join(sorted(self.stages))}"
 
     @property
     def broker_url(self) -> str:

@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from attrition.broker.tansu_end_offsets import true_end_offsets
-from attrition.contracts.events import RawDocument
+from attrition.contracts.batches import decode_delta_batch, decode_loss_batch
+from attrition.contracts.events import DeltaEvent, LossEvent, RawDocument
 from attrition.contracts.wire import encode
 from attrition.ingest.document_files import OutgoingMessage, classify_line
 from attrition.ingest.publisher import PublishSummary, publish
@@ -44,3 +45,21 @@ async def read_topic(settings: Settings, topic: str) -> list[tuple[bytes | None,
         return out
     finally:
         await consumer.stop()
+
+
+async def read_loss_events(settings: Settings) -> list[tuple[bytes | None, LossEvent]]:
+    """Every loss event on its topic with its message's key (a message holds a batch)."""
+    return [
+        (key, event)
+        for key, value in await read_topic(settings, settings.topics.loss_events)
+        for event in decode_loss_batch(value)
+    ]
+
+
+async def read_deltas(settings: Settings) -> list[DeltaEvent]:
+    """Every delta on its topic, in each partition's order (a message holds a batch)."""
+    return [
+        delta
+        for _, value in await read_topic(settings, settings.topics.deltas)
+        for delta in decode_delta_batch(value)
+    ]

@@ -32,7 +32,7 @@ from attrition.settings import Settings
 from attrition.stream.worker_process import WorkerProcess, wait_until_idle
 from attrition.totals.totals_ledger import TotalsLedger, current_deltas
 from isolated_settings import isolated_settings
-from pipeline_helpers import publish_docs
+from pipeline_helpers import publish_docs, read_deltas
 from report_fixtures import LABELS, figures_for
 
 # One rerun: failover on the embedded broker has known intermittent stalls (docs/guarantees.md,
@@ -88,6 +88,7 @@ async def topic_size(settings: Settings, topic: str) -> int:
 
 
 async def wait_for_size(settings: Settings, topic: str, at_least: int, timeout_s: float) -> int:
+    """Wait until `topic` holds `at_least` messages."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
     size = 0
@@ -97,6 +98,19 @@ async def wait_for_size(settings: Settings, topic: str, at_least: int, timeout_s
             return size
         await asyncio.sleep(0.2)
     raise TimeoutError(f"{topic} holds {size} < {at_least} messages after {timeout_s:.0f}s")
+
+
+async def wait_for_deltas(settings: Settings, at_least: int, timeout_s: float) -> int:
+    """Wait until the deltas topic holds `at_least` deltas (its messages hold batches)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    size = 0
+    while loop.time() < deadline:
+        size = len(await read_deltas(settings))
+        if size >= at_least:
+            return size
+        await asyncio.sleep(0.2)
+    raise TimeoutError(f"the deltas topic holds {size} < {at_least} deltas after {timeout_s:.0f}s")
 
 
 async def audited(settings: Settings, docs: list[RawDocument | bytes]) -> AuditReport:
@@ -126,9 +140,7 @@ async def test_sigkilled_worker_restarted_loses_and_doubles_nothing(
     try:
         await publish_docs(settings, docs)
         for fraction in sorted(rng.uniform(0.1, 0.8) for _ in range(2)):
-            await wait_for_size(
-                settings, settings.topics.deltas, int(fraction * expected_losses), 120
-            )
+            await wait_for_deltas(settings, int(fraction * expected_losses), 120)
             worker.kill()
             worker = WorkerProcess(settings, log_path=log).start()
         await wait_until_idle(settings, timeout_s=150, worker=worker)
@@ -150,7 +162,7 @@ async def test_worker_killed_mid_300_reports_leaves_the_clean_runs_current_delta
     worker = WorkerProcess(settings, log_path=log).start()
     try:
         await publish_docs(settings, docs)
-        await wait_for_size(settings, settings.topics.deltas, 300 * 13 // 2, 150)
+        await wait_for_deltas(settings, 300 * 13 // 2, 150)
         worker.kill()
         worker = WorkerProcess(settings, log_path=log).start()
         await wait_until_idle(settings, timeout_s=150, worker=worker)
@@ -179,7 +191,7 @@ async def test_two_workers_one_killed_the_other_takes_over(
     survivor = WorkerProcess(second, log_path=logs[1]).start()
     try:
         await publish_docs(settings, docs)
-        await wait_for_size(settings, settings.topics.deltas, 900, 120)
+        await wait_for_deltas(settings, 900, 120)
         doomed.kill()
         await wait_until_idle(settings, timeout_s=150, worker=survivor)
     finally:
@@ -253,7 +265,7 @@ async def test_cut_network_between_worker_and_broker_then_restored(tmp_path: Pat
         await _wait_for_broker(settings)
         worker.start()
         await publish_docs(settings, docs)
-        await wait_for_size(settings, settings.topics.deltas, 600, 120)
+        await wait_for_deltas(settings, 600, 120)
         seen_before = proxy.connections_seen
         proxy.cut()
         await asyncio.sleep(4)
@@ -315,3 +327,30 @@ async def test_broker_restart_is_reported_and_a_replay_recovers(tmp_path: Path) 
     finally:
         worker.kill()
         broker.stop()
+
+
+async def test_stages_split_over_two_workers_give_the_one_worker_result(
+    embedded_broker: object, tmp_path: Path
+) -> None:
+    """Parse, totals and alerts in one worker, the sinks in another (each its own group)."""
+    settings = isolated_settings(embedded_broker.url, tmp_path)  # type: ignore[attr-defined]
+    core = settings.model_copy(update={"stages": frozenset({"parse", "totals", "alerts"})})
+    sinks = settings.model_copy(update={"stages": frozenset({"sinks"}), "web_port": free_port()})
+    assert core.group_id != sinks.group_id
+    docs = mixed(200, "split")
+    logs = tmp_path / "core.log", tmp_path / "sinks.log"
+    workers = [
+        WorkerProcess(core, log_path=logs[0]).start(),
+        WorkerProcess(sinks, log_path=logs[1]).start(),
+    ]
+    try:
+        await publish_docs(settings, docs)
+        await wait_until_idle(core, timeout_s=150, worker=workers[0])
+        await wait_until_idle(sinks, timeout_s=150, worker=workers[1])
+    finally:
+        codes = [w.stop() for w in workers]
+        assert codes == [0, 0], "\n".join(log_tail(log) for log in logs)
+    report = await audited(settings, docs)
+    assert report.loss_event_ids == 3 * 200
+    async with _warehouse(settings) as warehouse:
+        assert await warehouse.delta_ids(current_only=True) == clean_current_ids(docs)

@@ -15,14 +15,14 @@ import orjson
 import pytest
 from pydantic import SecretStr
 
-from attrition.contracts.events import DeltaEvent, LossEvent, RawDocument
+from attrition.contracts.events import DeltaEvent, RawDocument
 from attrition.contracts.vocabulary import Category, DocumentKind
 from attrition.ingest.settings import IngestSettings, WebSource
 from attrition.ingest.web_poller import WebPoller
 from attrition.settings import Settings
 from attrition.stream.worker_process import WorkerProcess, wait_until_idle
 from isolated_settings import isolated_settings
-from pipeline_helpers import publish_docs, read_topic
+from pipeline_helpers import publish_docs, read_loss_events, read_topic
 from report_fixtures import LABELS, figures_for, render_report
 from web_fixture_server import Page, web_site
 
@@ -146,10 +146,7 @@ async def test_the_poller_publishes_each_page_once_and_the_worker_parses_them(
     assert all(d.id.startswith("web:") for d in polled_reports + polled_articles)
 
     await wait_until_idle(edge_settings, timeout_s=120)
-    losses = [
-        LossEvent.model_validate_json(v)
-        for _, v in await read_topic(edge_settings, topics.loss_events)
-    ]
+    losses = [event for _, event in await read_loss_events(edge_settings)]
     for i, day in enumerate(days):
         [doc] = [d for d in polled_reports if d.url.endswith(f"/reports/{day}.html")]
         events = [e for e in losses if e.source_id == doc.id]

@@ -9,14 +9,14 @@ from pathlib import Path
 import orjson
 import pytest
 
-from attrition.contracts.events import CurrentTotal, DeadLetter, DeltaEvent, LossEvent
+from attrition.contracts.events import CurrentTotal, DeadLetter
 from attrition.contracts.vocabulary import Category, DeadLetterReason
 from attrition.settings import Settings
 from attrition.sinks.warehouse import open_warehouse
 from attrition.stream.worker_process import WorkerProcess, wait_until_idle
 from attrition.totals.totals_ledger import current_deltas
 from isolated_settings import isolated_settings
-from pipeline_helpers import publish_docs, read_topic
+from pipeline_helpers import publish_docs, read_deltas, read_loss_events, read_topic
 from report_fixtures import LABELS, figures_for, report_series
 
 pytestmark = pytest.mark.integration
@@ -53,21 +53,13 @@ async def test_reports_become_loss_events_deltas_and_warehouse_rows(
     topics = pipeline_settings.topics
     categories = len(LABELS)
 
-    losses = [
-        LossEvent.model_validate_json(v)
-        for _, v in await read_topic(pipeline_settings, topics.loss_events)
-    ]
+    keyed = await read_loss_events(pipeline_settings)
+    losses = [event for _, event in keyed]
     assert len(losses) == 5 * categories
     assert {e.source_id for e in losses} == {r.id for r in reports}
-    assert all(
-        key.decode() == LossEvent.model_validate_json(v).totals_key
-        for key, v in await read_topic(pipeline_settings, topics.loss_events)
-    )
+    assert all(key is not None and key.decode() == event.totals_key for key, event in keyed)
 
-    deltas = [
-        DeltaEvent.model_validate_json(v)
-        for _, v in await read_topic(pipeline_settings, topics.deltas)
-    ]
+    deltas = await read_deltas(pipeline_settings)
     # Out-of-order arrival across partitions adds corrections; the current deltas are fixed.
     current = list(current_deltas(deltas).values())
     assert len(current) == 5 * categories
@@ -136,10 +128,7 @@ async def test_totals_survive_a_worker_restart(
     await _run_until_idle(pipeline_settings, reports[:2], tmp_path)
     # A new worker process recovers the ledger table from its changelog before it goes on.
     await _run_until_idle(pipeline_settings, reports[2:], tmp_path)
-    deltas = [
-        DeltaEvent.model_validate_json(v)
-        for _, v in await read_topic(pipeline_settings, pipeline_settings.topics.deltas)
-    ]
+    deltas = await read_deltas(pipeline_settings)
     # Reports spread over partitions may reach the totals stage out of date order (a later
     # delta is then corrected); fold the stream the way the warehouse does.
     current = current_deltas(deltas).values()

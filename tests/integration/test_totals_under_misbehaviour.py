@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from attrition.contracts.events import DeltaEvent, RawDocument
+from attrition.contracts.events import RawDocument
 from attrition.contracts.vocabulary import Category, DeltaFlag
 from attrition.contracts.wire import encode
 from attrition.ingest.document_files import classify_line
@@ -19,7 +19,7 @@ from attrition.settings import Settings
 from attrition.sinks.warehouse import open_warehouse
 from attrition.stream.worker_process import WorkerProcess, wait_until_idle
 from isolated_settings import isolated_settings
-from pipeline_helpers import read_topic
+from pipeline_helpers import read_deltas
 from report_fixtures import figures_for, render_report, report_series
 
 pytestmark = pytest.mark.integration
@@ -83,10 +83,7 @@ async def test_revision_emits_a_correction_for_that_day_and_the_next(
         text=render_report(date(2023, 3, 2), revised_figures, figures_for(0)),
     )
     await _pipeline(pipeline_settings, [*days, days[0], revised], tmp_path / "w.log")
-    deltas = [
-        DeltaEvent.model_validate_json(v)
-        for _, v in await read_topic(pipeline_settings, pipeline_settings.topics.deltas)
-    ]
+    deltas = await read_deltas(pipeline_settings)
     tanks = [d for d in deltas if d.category is Category.tanks]
     corrections = [d for d in tanks if DeltaFlag.correction in d.flags]
     assert sorted(d.as_of.day for d in corrections) == [2, 3]

@@ -13,7 +13,7 @@ import pytest
 
 from attrition.settings import Settings
 from attrition.stream.worker_process import WorkerProcess, wait_until_idle
-from pipeline_helpers import publish_docs, read_topic
+from pipeline_helpers import publish_docs, read_deltas
 from report_fixtures import figures_for, report_series
 
 pytestmark = pytest.mark.integration
@@ -66,7 +66,7 @@ async def test_health_ready_metrics_and_totals(pipeline_settings: Settings, tmp_
             assert _sample(after, "attrition_events_out_total", topic=topics.loss_events) == 39
             # Reports on different partitions may reach the totals stage out of date order;
             # corrections then add deltas. The counter must match the topic either way.
-            on_topic = len(await read_topic(pipeline_settings, topics.deltas))
+            on_topic = len(await read_deltas(pipeline_settings))
             assert on_topic >= 39
             assert _sample(after, "attrition_events_out_total", topic=topics.deltas) == on_topic
             assert _sample(after, "attrition_dead_letters_total", reason="not_json") == 1

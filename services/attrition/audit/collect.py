@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -14,7 +15,8 @@ from pydantic import BaseModel, ValidationError
 from attrition.audit.ledger import AuditInput, RawMessage, WarehouseView, warehouse_view
 from attrition.broker.kafka_security import aiokafka_kwargs
 from attrition.broker.tansu_end_offsets import true_end_offsets
-from attrition.contracts.events import DeadLetter, DeltaEvent, LossEvent
+from attrition.contracts.batches import decode_delta_batch, decode_loss_batch
+from attrition.contracts.events import DeadLetter
 from attrition.settings import Settings
 from attrition.sinks.warehouse import open_warehouse
 
@@ -90,14 +92,21 @@ async def read_whole_topic(
         await consumer.stop()
 
 
-def _decode(model: type[M], records: list[Record], skipped: dict[str, int], topic: str) -> list[M]:
-    decoded = []
+def _decode(
+    decode: Callable[[bytes], list[M]], records: list[Record], skipped: dict[str, int], topic: str
+) -> list[M]:
+    """Every event of a topic's messages; `skipped` counts the messages that did not decode."""
+    decoded: list[M] = []
     for _, value in records:
         try:
-            decoded.append(model.model_validate_json(value))
+            decoded.extend(decode(value))
         except ValidationError:
             skipped[topic] = skipped.get(topic, 0) + 1
     return decoded
+
+
+def _one(model: type[M]) -> Callable[[bytes], list[M]]:
+    return lambda value: [model.model_validate_json(value)]
 
 
 async def read_warehouse(url: str) -> WarehouseView:
@@ -124,11 +133,13 @@ async def collect(settings: Settings, warehouse_url: str | None = None) -> Colle
     ]
     data = AuditInput(
         raw=raw,
-        loss_events=_decode(LossEvent, by_topic[topics.loss_events], skipped, topics.loss_events),
-        dead_letters=_decode(
-            DeadLetter, by_topic[topics.dead_letters], skipped, topics.dead_letters
+        loss_events=_decode(
+            decode_loss_batch, by_topic[topics.loss_events], skipped, topics.loss_events
         ),
-        deltas=_decode(DeltaEvent, by_topic[topics.deltas], skipped, topics.deltas),
+        dead_letters=_decode(
+            _one(DeadLetter), by_topic[topics.dead_letters], skipped, topics.dead_letters
+        ),
+        deltas=_decode(decode_delta_batch, by_topic[topics.deltas], skipped, topics.deltas),
         warehouse=await read_warehouse(warehouse_url or settings.warehouse),
     )
     return Collected(data, skipped)

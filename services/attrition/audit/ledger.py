@@ -127,13 +127,13 @@ class AuditReport:
             f"  accounted: {self.raw_with_events} produced loss events, "
             f"{self.raw_dead_lettered} dead-lettered",
             f"loss events out: {self.loss_event_ids} distinct ids "
-            f"({self.loss_event_messages} messages), by kind {_fmt(self.loss_events_by_kind)}, "
+            f"({self.loss_event_messages} with copies), by kind {_fmt(self.loss_events_by_kind)}, "
             f"by claimant {_fmt(self.loss_events_by_claimant)}, "
             f"{self.loss_events_without_raw} from no raw message (backfill)",
             f"dead letters: {sum(self.dead_letters_by_reason.values())} distinct "
             f"({self.dead_letter_messages} messages), by reason "
             f"{_fmt(self.dead_letters_by_reason)}",
-            f"deltas on topic: {self.delta_ids} distinct ids ({self.delta_messages} messages), "
+            f"deltas on topic: {self.delta_ids} distinct ids ({self.delta_messages} with copies), "
             f"{self.current_deltas_on_topic} current after folding",
             f"warehouse: {self.warehouse_loss_events} loss events, {self.warehouse_deltas} "
             f"deltas ({self.warehouse_current_deltas} current), {self.warehouse_dead_letters} "

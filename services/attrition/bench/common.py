@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -86,12 +87,15 @@ async def produce(bootstrap: str, topic: str, messages: Sequence[tuple[bytes, by
 class OutputWatcher:
     """Reads a topic from its start as it fills, noting when each record arrived here.
 
-    `on_record` sees every (key, value, arrival time); `count` is what has arrived so far."""
+    `on_record` sees every (key, value, arrival time); `count` is what has arrived so far.
+    With `framed`, a record is a batch of events (contracts/batches.py): `count` counts its
+    events, and `on_record` sees each event's JSON."""
 
     bootstrap: str
     topic: str
     partitions: int
     on_record: Callable[[bytes | None, bytes, float], None] | None = None
+    framed: bool = False
     count: int = 0
     first_at: float | None = None
     last_at: float | None = None
@@ -123,9 +127,16 @@ class OutputWatcher:
                     if self.first_at is None:
                         self.first_at = now
                     self.last_at = now
-                    self.count += 1
+                    if not self.framed:
+                        self.count += 1
+                        if self.on_record is not None:
+                            self.on_record(record.key, record.value, now)
+                        continue
+                    events = orjson.loads(record.value)["events"]
+                    self.count += len(events)
                     if self.on_record is not None:
-                        self.on_record(record.key, record.value, now)
+                        for event in events:
+                            self.on_record(record.key, orjson.dumps(event), now)
 
     async def wait_for(self, count: int, timeout_s: float, alive: Callable[[], bool]) -> None:
         deadline = time.monotonic() + timeout_s

@@ -93,7 +93,11 @@ async def measure_pipeline(
 
     worker = WorkerProcess(settings, log_path=ctx.workdir / f"{settings.app_id}.log").start()
     watcher = OutputWatcher(
-        settings.bootstrap_servers, settings.topics.deltas, ctx.partitions, note_arrival
+        settings.bootstrap_servers,
+        settings.topics.deltas,
+        ctx.partitions,
+        note_arrival,
+        framed=True,
     )
     await watcher.start()
     try:

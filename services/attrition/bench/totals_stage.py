@@ -1,8 +1,9 @@
-"""(4b) attrition's totals stage alone: loss events published straight to the loss-events topic
-(as `attrition backfill` does), the time until the deltas topic holds a delta for every one.
+"""(4b) attrition's totals stage: loss events published straight to the loss-events topic (as
+`attrition backfill` does), the time until the deltas topic holds a delta for every one.
 
-The whole worker runs (the sinks and the alert stage read along, as they would in service), so
-this is the totals agent's throughput with its real neighbours sharing the core."""
+The worker runs the totals stage only (`ATTRITION_STAGES=["totals"]`), as the Quix reference
+runs its running sum only: both read loss events and write each key's new totals, with the
+state's changelog. The whole pipeline in one worker is row (5)."""
 
 from __future__ import annotations
 
@@ -16,12 +17,12 @@ from attrition.stream.worker_process import WorkerProcess
 
 
 async def measure_totals_stage(ctx: BenchContext, events: int, timeout_s: float = 240.0) -> float:
-    settings = worker_settings(ctx, "totals")
+    settings = worker_settings(ctx, "totals").model_copy(update={"stages": frozenset({"totals"})})
     losses = list(loss_events(reports_for_events(events + EVENTS_PER_REPORT, id_prefix="totals")))
     warm, timed = losses[:EVENTS_PER_REPORT], losses[EVENTS_PER_REPORT:]
     worker = WorkerProcess(settings, log_path=ctx.workdir / f"{settings.app_id}.log").start()
     watcher = await OutputWatcher(
-        settings.bootstrap_servers, settings.topics.deltas, ctx.partitions
+        settings.bootstrap_servers, settings.topics.deltas, ctx.partitions, framed=True
     ).start()
     try:
         # Each event is the next day of its key: exactly one delta each.

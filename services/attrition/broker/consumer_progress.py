@@ -13,8 +13,18 @@ from attrition.settings import Settings
 
 
 def consumed_topics(settings: Settings) -> list[str]:
+    """The topics the worker's stages read, in pipeline order."""
     t = settings.topics
-    return [t.raw_reports, t.raw_articles, t.loss_events, t.deltas, t.alerts, t.dead_letters]
+    reads = {
+        "parse": [t.raw_reports, t.raw_articles],
+        "totals": [t.loss_events],
+        "alerts": [t.deltas],
+        "notify": [t.alerts],
+        "sinks": [t.loss_events, t.deltas, t.alerts, t.dead_letters],
+    }
+    ordered = [t.raw_reports, t.raw_articles, t.loss_events, t.deltas, t.alerts, t.dead_letters]
+    wanted = {topic for stage in settings.stages for topic in reads[stage]}
+    return [topic for topic in ordered if topic in wanted]
 
 
 async def group_lag(settings: Settings) -> dict[TopicPartition, int]:
@@ -26,7 +36,7 @@ async def group_lag(settings: Settings) -> dict[TopicPartition, int]:
     ]
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.bootstrap_servers,
-        group_id=settings.app_id,
+        group_id=settings.group_id,
         enable_auto_commit=False,
         **aiokafka_kwargs(settings.security),
     )

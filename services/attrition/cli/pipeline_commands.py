@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -45,6 +46,15 @@ def broker(
         embedded.stop()
 
 
+def tune_gc() -> None:
+    """Fewer garbage collections in the worker: it allocates (and soon frees) a few objects per
+    event, and with CPython's defaults (a collection per 700 allocations, each walking every
+    long-lived object: modules, ledgers) collections took half the totals stage's time in a
+    profile. The imported modules are moved out of the collector's view for good."""
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+
+
 def worker() -> None:
     """Run the worker (every agent) against ATTRITION_BROKER until SIGTERM or Ctrl-C.
 
@@ -59,6 +69,7 @@ def worker() -> None:
     # create it with its default partition count, which breaks the keyed layout.
     asyncio.run(ensure_topics(settings))
     app = create_app(settings)
+    tune_gc()
     Worker(app, loglevel=settings.log_level, quiet=True).execute_from_commandline()
 
 

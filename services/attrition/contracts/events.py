@@ -122,7 +122,7 @@ class LossEvent(_Event):
     @property
     def totals_key(self) -> str:
         """Key of the running total this event feeds; also its Kafka message key."""
-        return totals_key(self.claimant, self.subject, self.category)
+        return f"{self.claimant.value}/{self.subject.value}/{self.category.value}"
 
 
 def totals_key(claimant: Claimant | str, subject: Subject | str, category: Category | str) -> str:
@@ -172,6 +172,11 @@ class DeltaEvent(_Event):
     )
     source_id: str = Field(description="Document whose figure set this total.")
     event_id: str = Field(description="LossEvent that set this total.")
+
+    @property
+    def totals_key(self) -> str:
+        """Key of the running total that changed; also its Kafka message key."""
+        return f"{self.claimant.value}/{self.subject.value}/{self.category.value}"
 
 
 class CurrentTotal(_Event):

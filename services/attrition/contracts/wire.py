@@ -10,6 +10,7 @@ from typing import TypeVar
 import orjson
 from pydantic import BaseModel
 
+from attrition.contracts.batches import DeltaBatch, LossEventBatch
 from attrition.contracts.events import (
     AlertEvent,
     CurrentTotal,
@@ -30,6 +31,9 @@ SCHEMA_IDS: dict[type[BaseModel], tuple[str, int]] = {
     CurrentTotal: ("current-total", 1),
     AlertEvent: ("alert-event", 1),
     DeadLetter: ("dead-letter", 1),
+    # What the loss-events and deltas topics carry: one key's events per message.
+    LossEventBatch: ("loss-event-batch", 1),
+    DeltaBatch: ("delta-batch", 1),
 }
 
 M = TypeVar("M", bound=BaseModel)

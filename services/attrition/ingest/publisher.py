@@ -12,9 +12,10 @@ from aiokafka import AIOKafkaProducer
 
 from attrition.broker.kafka_security import aiokafka_kwargs
 from attrition.broker.topic_admin import ensure_topics
+from attrition.contracts.batches import LossEventBatch, encode_loss_batch
 from attrition.contracts.events import LossEvent, RawDocument
 from attrition.contracts.vocabulary import DocumentKind
-from attrition.contracts.wire import encode, headers_for
+from attrition.contracts.wire import headers_for
 from attrition.ingest.document_files import OutgoingMessage
 from attrition.settings import Settings
 
@@ -89,23 +90,37 @@ async def publish_loss_events(
 ) -> PublishSummary:
     """Put already-structured figures (a backfill) straight onto the loss-events topic.
 
-    They take the same path from there on as parsed figures: totals, deltas, alerts, sinks."""
+    They take the same path from there on as parsed figures: totals, deltas, alerts, sinks.
+    Each key's figures leave in order, `wire_batch_max_events` to a message
+    (contracts/batches.py); a key's partial batch waits for more until the input ends."""
     await ensure_topics(settings)
     producer = make_producer(settings)
     await producer.start()
     summary = PublishSummary()
-    headers = headers_for(LossEvent)
+    headers = headers_for(LossEventBatch)
+    limit = settings.wire_batch_max_events
+    waiting: dict[str, list[LossEvent]] = {}
+
+    async def send(key: str, batch: list[LossEvent]) -> None:
+        await producer.send(
+            settings.topics.loss_events,
+            value=encode_loss_batch(batch),
+            key=key.encode(),
+            headers=headers,
+        )
+        summary.sent += len(batch)
+        if on_progress is not None:
+            on_progress(summary)
+
     try:
         for event in events:
-            await producer.send(
-                settings.topics.loss_events,
-                value=encode(event),
-                key=event.totals_key.encode(),
-                headers=headers,
-            )
-            summary.sent += 1
-            if on_progress is not None and summary.sent % 100 == 0:
-                on_progress(summary)
+            key = event.totals_key
+            batch = waiting.setdefault(key, [])
+            batch.append(event)
+            if len(batch) >= limit:
+                await send(key, waiting.pop(key))
+        for key, batch in waiting.items():
+            await send(key, batch)
         await producer.flush()
     finally:
         await producer.stop()

@@ -11,12 +11,12 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from pydantic import ValidationError
 
 from attrition.alerts.spike_detector import SpikeDetector
+from attrition.contracts.batches import decode_delta_batch
 from attrition.contracts.events import AlertEvent, DeltaEvent
 from attrition.contracts.wire import encode, headers_for
-from attrition.stream.batches import as_current, hold, release
+from attrition.stream.batches import as_current, hold, release, unpack_by_key
 
 if TYPE_CHECKING:
     from attrition.stream.app import AttritionApp
@@ -41,19 +41,15 @@ def register(app: AttritionApp) -> None:
         value_type=bytes,
     )
 
-    def observe_key(key_bytes: bytes, events: list[Any]) -> list[AlertEvent]:
+    def observe_key(key_bytes: bytes, deltas: list[DeltaEvent], last: Any) -> list[AlertEvent]:
+        """`last`: the key's last message of the batch (the table write's partition)."""
         key = key_bytes.decode()
         stored = states.get(key_bytes)
         detector.load_key_state(key, orjson.loads(stored) if stored else None)
         alerts: list[AlertEvent] = []
-        for event in events:
-            try:
-                delta = DeltaEvent.model_validate_json(event.message.value)
-            except ValidationError as exc:
-                log.error("undecodable delta on key %r skipped: %s", key_bytes, exc)
-                continue
+        for delta in deltas:
             alerts.extend(detector.observe(delta))
-        as_current(events[-1])
+        as_current(last)
         states[key_bytes] = orjson.dumps(detector.key_state(key))
         detector.load_key_state(key, None)  # the table is the state; keep memory bounded
         return alerts
@@ -62,12 +58,10 @@ def register(app: AttritionApp) -> None:
     async def raise_alerts(stream: Any) -> None:
         async for batch in stream.take_events(batch_size, within=batch_seconds):
             hold(batch)
-            metrics.events_in.labels(names.deltas).inc(len(batch))
-            by_key: dict[bytes, list[Any]] = {}
-            for event in batch:
-                by_key.setdefault(event.message.key, []).append(event)
-            for key_bytes, events in by_key.items():
-                for alert in observe_key(key_bytes, events):
+            by_key, received = unpack_by_key(batch, decode_delta_batch, "delta batch")
+            metrics.events_in.labels(names.deltas).inc(received)
+            for key_bytes, (deltas, last) in by_key.items():
+                for alert in observe_key(key_bytes, deltas, last):
                     log.info("alert: %s", alert.explanation)
                     metrics.alerts.labels(alert.kind.value, alert.severity.value).inc()
                     metrics.events_out.labels(names.alerts).inc()

@@ -24,16 +24,18 @@ class AttritionApp(faust.App):
 def create_app(settings: Settings) -> AttritionApp:
     if settings.embedded_broker:
         from attrition.broker.tansu_end_offsets import install_faust_end_offset_fix
+        from attrition.broker.tansu_fetch_wait import install_faust_fetch_wait_fix
 
         install_faust_end_offset_fix(settings.bootstrap_servers)
+        install_faust_fetch_wait_fix()
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     app = AttritionApp(
-        settings.app_id,
+        settings.group_id,
         broker=settings.broker_url,
         broker_credentials=faust_credentials(settings.security),
         store=settings.store,
-        datadir=str(data_dir / settings.app_id),
+        datadir=str(data_dir / settings.group_id),
         autodiscover=False,
         topic_partitions=settings.topics.partitions,
         topic_replication_factor=settings.topics.replication_factor,
@@ -43,7 +45,8 @@ def create_app(settings: Settings) -> AttritionApp:
         broker_heartbeat_interval=max(settings.session_timeout_s / 6, 0.5),
         broker_rebalance_timeout=settings.session_timeout_s,
         table_standby_replicas=settings.standby_replicas,
-        broker_commit_interval=1.0,
+        # Offsets are what `wait_until_idle` and a restart go by: commit often, it is cheap.
+        broker_commit_interval=0.25,
         consumer_auto_offset_reset="earliest",
         producer_linger=0.005,
         producer_acks=-1,
@@ -71,11 +74,16 @@ def create_app(settings: Settings) -> AttritionApp:
     )
 
     metrics.register(app)
-    parse_agent.register(app)
-    totals_agent.register(app)
-    alert_agent.register(app)
-    alert_notify_agent.register(app)
-    sink_agent.register(app)
+    stages = {
+        "parse": parse_agent.register,
+        "totals": totals_agent.register,
+        "alerts": alert_agent.register,
+        "notify": alert_notify_agent.register,
+        "sinks": sink_agent.register,
+    }
+    for stage, register in stages.items():
+        if stage in settings.stages:
+            register(app)
     web_views.register(app)
     broker_watch.register(app)
     ingest_views.register(app)

@@ -6,11 +6,23 @@ batch's effects have been handed to the producer, even when the agent fails mid-
 
 from __future__ import annotations
 
+import logging
 import weakref
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
 
 from faust.streams import _current_event
+from pydantic import ValidationError
+
+log = logging.getLogger(__name__)
+
+
+class _Keyed(Protocol):
+    @property
+    def totals_key(self) -> str: ...
+
+
+K = TypeVar("K", bound=_Keyed)
 
 
 def hold(events: Sequence[Any]) -> None:
@@ -36,3 +48,34 @@ def as_current(event: Any) -> None:
     `take_events` drains the stream in another task, so the agent's own context has no current
     event; a table write then fails ("outside of stream iteration")."""
     _current_event.set(weakref.ref(event))
+
+
+def unpack_by_key(
+    batch: Sequence[Any], decode: Callable[[bytes], list[K]], what: str
+) -> tuple[dict[bytes, tuple[list[K], Any]], int]:
+    """The events of a batch of framed messages (contracts/batches.py), by message key in
+    arrival order, each with the key's last message (the one a table write takes its
+    partition from), and how many events there were.
+
+    A message that does not decode, has no key, or holds another key's events is logged and
+    skipped: fed to a key's state it would corrupt that state from then on."""
+    by_key: dict[bytes, tuple[list[K], Any]] = {}
+    count = 0
+    for event in batch:
+        key = event.message.key
+        try:
+            events = decode(event.message.value)
+        except ValidationError as exc:
+            log.error("undecodable %s on key %r skipped: %s", what, key, exc)
+            continue
+        named = key.decode(errors="replace") if key else None
+        if named is None or any(e.totals_key != named for e in events):
+            log.error("%s on key %r holds events of other keys: skipped", what, key)
+            continue
+        count += len(events)
+        kept = by_key.get(key)
+        if kept is not None:
+            kept[0].extend(events)
+            events = kept[0]
+        by_key[key] = (events, event)
+    return by_key, count

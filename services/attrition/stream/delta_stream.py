@@ -67,7 +67,18 @@ class DeltaFanout:
     def unsubscribe(self, client: Client) -> None:
         self.clients.discard(client)
 
+    def offer_batch(self, payload: bytes) -> None:
+        """One message of the deltas topic: a DeltaBatch, each of its deltas offered in order."""
+        try:
+            deltas = orjson.loads(payload)["events"]
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            return  # not a delta batch; the topic's producers are ours, so never expected
+        if isinstance(deltas, list):
+            for delta in deltas:
+                self.offer(orjson.dumps(delta))
+
     def offer(self, payload: bytes) -> None:
+        """One delta's JSON."""
         try:
             delta = orjson.loads(payload)
             frame = sse_frame(str(delta["delta_id"]), payload)
@@ -113,10 +124,16 @@ async def _end_offsets(
 
 async def follow_deltas(settings: Settings, fanout: DeltaFanout) -> None:
     """Offer each delta written from now on to the fan-out, until cancelled."""
+    wait: dict[str, Any] = {}
+    if settings.embedded_broker:
+        from attrition.broker.tansu_fetch_wait import EMBEDDED_FETCH_WAIT_MS
+
+        wait["fetch_max_wait_ms"] = EMBEDDED_FETCH_WAIT_MS
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.bootstrap_servers,
         group_id=None,
         enable_auto_commit=False,
+        **wait,
         **aiokafka_kwargs(settings.security),
     )
     await consumer.start()
@@ -129,9 +146,11 @@ async def follow_deltas(settings: Settings, fanout: DeltaFanout) -> None:
         while True:
             batch = await consumer.getmany(timeout_ms=1000)
             for records in batch.values():
+                if not fanout.clients:
+                    continue  # nobody to decode for
                 for record in records:
                     if record.value is not None:
-                        fanout.offer(record.value)
+                        fanout.offer_batch(record.value)
     finally:
         fanout.ready.clear()
         fanout.close()

@@ -1,32 +1,41 @@
-"""Parse stage wiring: raw reports and articles in, loss events (or dead letters) out."""
+"""Parse stage wiring: raw reports and articles in, loss events (or dead letters) out.
+
+Raw documents are taken in batches; the loss events of a batch leave as one message per totals
+key (contracts/batches.py), so a backfill of many reports costs the stages downstream one
+message per key instead of one per figure."""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from attrition.contracts.batches import LossEventBatch, chunks, encode_loss_batch, group_by_key
 from attrition.contracts.events import DeadLetter, LossEvent
 from attrition.contracts.wire import encode, headers_for
 from attrition.parse.document_parser import process_raw
+from attrition.stream.batches import hold, release
 
 if TYPE_CHECKING:
     from attrition.stream.app import AttritionApp
 
 log = logging.getLogger(__name__)
 
-_LOSS_HEADERS = headers_for(LossEvent)
+_LOSS_HEADERS = headers_for(LossEventBatch)
 _DEAD_HEADERS = headers_for(DeadLetter)
 
 
 def register(app: AttritionApp) -> None:
     topics = app.topics_
-    limits = app.settings.limits
+    settings = app.settings
+    limits = settings.limits
     metrics = app.metrics  # type: ignore[attr-defined]
-    loss_topic = app.settings.topics.loss_events
-    dead_topic = app.settings.topics.dead_letters
+    loss_topic = settings.topics.loss_events
+    dead_topic = settings.topics.dead_letters
+    max_events = settings.wire_batch_max_events
 
-    async def send_outcome(produce: Any, payload: bytes, topic: str, key: bytes | None) -> None:
+    async def parse_one(payload: bytes, topic: str, key: bytes | None) -> Sequence[LossEvent]:
         started = time.perf_counter()
         outcome = process_raw(
             payload,
@@ -36,14 +45,6 @@ def register(app: AttritionApp) -> None:
             max_line_chars=limits.max_line_chars,
         )
         metrics.parse_seconds.observe(time.perf_counter() - started)
-        if outcome.events:
-            metrics.events_out.labels(loss_topic).inc(len(outcome.events))
-        # Awaiting the producer waits for room in its buffer, not for delivery; the event is
-        # acked when this returns, and Faust flushes the producer before it commits.
-        for event in outcome.events:
-            await produce(
-                loss_topic, event.totals_key.encode(), encode(event), None, None, _LOSS_HEADERS
-            )
         if outcome.dead_letter is not None:
             letter = outcome.dead_letter
             metrics.dead_letters.labels(letter.reason.value).inc()
@@ -58,14 +59,36 @@ def register(app: AttritionApp) -> None:
             )
         elif outcome.warnings and outcome.document is not None:
             log.info("%s: %s", outcome.document.id, "; ".join(outcome.warnings)[:500])
+        return outcome.events
 
     @app.agent(topics.raw, name="attrition.parse")
     async def parse_raw(stream: Any) -> None:
-        # The producer itself rather than `topic.send`: no FutureMessage per loss event; the
+        # The producer itself rather than `topic.send`: no FutureMessage per message; the
         # loss-events topic is declared by the agents that read it.
         produce = app.producer.send
-        async for event in stream.events():
-            message = event.message
-            metrics.events_in.labels(message.topic).inc()
-            payload = message.value if isinstance(message.value, bytes) else bytes(message.value)
-            await send_outcome(produce, payload, message.topic, message.key)
+        async for batch in stream.take_events(
+            settings.stream_batch_size, within=settings.stream_batch_seconds
+        ):
+            # Held until every loss event of the batch is handed to the producer (batches.py).
+            hold(batch)
+            events: list[LossEvent] = []
+            for event in batch:
+                message = event.message
+                metrics.events_in.labels(message.topic).inc()
+                value = message.value
+                payload = value if isinstance(value, bytes) else bytes(value)
+                events.extend(await parse_one(payload, message.topic, message.key))
+            if events:
+                metrics.events_out.labels(loss_topic).inc(len(events))
+            # Awaiting the producer waits for room in its buffer, not for delivery; Faust
+            # flushes the producer before it commits the batch's offsets.
+            for key, keyed in group_by_key(events, _totals_key).items():
+                for part in chunks(keyed, max_events):
+                    await produce(
+                        loss_topic, key.encode(), encode_loss_batch(part), None, None, _LOSS_HEADERS
+                    )
+            release(batch)
+
+
+def _totals_key(event: LossEvent) -> str:
+    return event.totals_key

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from attrition.contracts.events import AlertEvent, DeadLetter, DeltaEvent, LossEvent
+from attrition.contracts.batches import decode_delta_batch, decode_loss_batch
+from attrition.contracts.events import AlertEvent, DeadLetter
 from attrition.sinks.warehouse import Warehouse, WriteBatch, open_warehouse
 from attrition.stream.batches import hold, release
 
@@ -78,13 +79,18 @@ def _merged(batches: list[WriteBatch]) -> WriteBatch:
     )
 
 
-def _decode_all(model: type[BaseModel], values: list[bytes]) -> list[Any]:
-    decoded = []
+def _one(model: type[BaseModel]) -> Callable[[bytes], list[Any]]:
+    """Decoder of a topic that carries one event per message."""
+    return lambda value: [model.model_validate_json(value)]
+
+
+def _decode_all(decode: Callable[[bytes], list[Any]], values: list[bytes], what: str) -> list[Any]:
+    decoded: list[Any] = []
     for value in values:
         try:
-            decoded.append(model.model_validate_json(value))
+            decoded.extend(decode(value))
         except ValidationError as exc:
-            log.error("undecodable %s skipped by the sink: %s", model.__name__, exc)
+            log.error("undecodable %s skipped by the sink: %s", what, exc)
     return decoded
 
 
@@ -97,7 +103,10 @@ def register(app: AttritionApp) -> None:
     metrics = app.metrics  # type: ignore[attr-defined]
 
     def sink(
-        channel: Any, model: type[BaseModel], to_batch: Callable[[list[Any]], WriteBatch], name: str
+        channel: Any,
+        decode: Callable[[bytes], list[Any]],
+        to_batch: Callable[[list[Any]], WriteBatch],
+        name: str,
     ) -> None:
         topic_name = channel.get_topic_name()
 
@@ -108,23 +117,23 @@ def register(app: AttritionApp) -> None:
             ):
                 # Held until the write returns: a failed write must not be acked.
                 hold(batch)
-                metrics.events_in.labels(topic_name).inc(len(batch))
-                events = _decode_all(model, [event.message.value for event in batch])
+                events = _decode_all(decode, [event.message.value for event in batch], name)
+                metrics.events_in.labels(topic_name).inc(len(events))
                 if events:
                     await writer.write(to_batch(events))
                 release(batch)
 
     sink(
         topics.loss_events,
-        LossEvent,
+        decode_loss_batch,
         lambda e: WriteBatch(loss_events=e),
         "attrition.sink.loss-events",
     )
-    sink(topics.deltas, DeltaEvent, lambda e: WriteBatch(deltas=e), "attrition.sink.deltas")
-    sink(topics.alerts, AlertEvent, lambda e: WriteBatch(alerts=e), "attrition.sink.alerts")
+    sink(topics.deltas, decode_delta_batch, lambda e: WriteBatch(deltas=e), "attrition.sink.deltas")
+    sink(topics.alerts, _one(AlertEvent), lambda e: WriteBatch(alerts=e), "attrition.sink.alerts")
     sink(
         topics.dead_letters,
-        DeadLetter,
+        _one(DeadLetter),
         lambda e: WriteBatch(dead_letters=e),
         "attrition.sink.dead-letters",
     )

@@ -1,4 +1,5 @@
-"""Totals stage wiring: loss events in (keyed claimant/subject/category), deltas out.
+"""Totals stage wiring: loss events in (keyed claimant/subject/category), deltas out, each topic
+framed as one key's events per message (contracts/batches.py).
 
 The table holds one TotalsLedger per key. The loss-events topic is keyed the same way and has
 the table's partition count, so each worker owns the ledgers of the partitions it consumes and
@@ -14,12 +15,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
+from attrition.contracts.batches import DeltaBatch, chunks, decode_loss_batch, encode_delta_batch
 from attrition.contracts.events import CurrentTotal, DeltaEvent, LossEvent
 from attrition.contracts.vocabulary import DocumentKind
 from attrition.contracts.wire import encode, headers_for
-from attrition.stream.batches import as_current, hold, release
+from attrition.stream.batches import as_current, hold, release, unpack_by_key
 from attrition.totals.totals_ledger import TotalsLedger
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_DELTA_HEADERS = headers_for(DeltaEvent)
+_DELTA_HEADERS = headers_for(DeltaBatch)
 _TOTAL_HEADERS = headers_for(CurrentTotal)
 
 
@@ -53,10 +53,12 @@ def register(app: AttritionApp) -> None:
     deltas_topic = names.deltas
     decoded: dict[bytes, tuple[bytes, TotalsLedger]] = {}
     totals_topic = names.current_totals
+    max_events = app.settings.wire_batch_max_events
 
-    async def apply_key(produce: Any, key: bytes, events: list[Any]) -> int:
-        """Feed one key's events of a batch to its ledger; send what changed. Returns the
-        number of deltas sent."""
+    async def apply_key(produce: Any, key: bytes, losses: list[LossEvent], last: Any) -> int:
+        """Feed one key's events of a batch to its ledger; send what changed. `last` is the
+        key's last message of the batch (the table write's partition). Returns the number of
+        deltas sent."""
         state = ledgers.get(key)
         # The ledger decoded last time is reused while the table still holds the very bytes
         # written from it (identity, not equality: recovery or a rebalance puts new objects
@@ -69,12 +71,7 @@ def register(app: AttritionApp) -> None:
             ledger = TotalsLedger.from_bytes(state) if state else None
         deltas: list[DeltaEvent] = []
         kinds: dict[DocumentKind, None] = {}  # the source kinds whose current total moved
-        for event in events:
-            try:
-                loss = LossEvent.model_validate_json(event.message.value)
-            except ValidationError as exc:
-                log.error("undecodable loss event on key %r skipped: %s", key, exc)
-                continue
+        for loss in losses:
             if ledger is None:
                 ledger = TotalsLedger.for_event(loss)
             changed = ledger.apply(loss)
@@ -83,14 +80,14 @@ def register(app: AttritionApp) -> None:
                 kinds[loss.source_kind] = None
         if ledger is None or not deltas:
             return 0  # nothing written: the next batch decodes the table's bytes again
-        as_current(events[-1])
+        as_current(last)
         written = ledger.to_bytes()
         ledgers[key] = written
         decoded[key] = (written, ledger)
         # Awaiting `send` waits for room in the producer's buffer, not for delivery: the
         # commit that follows the batch flushes the producer first.
-        for delta in deltas:
-            await produce(deltas_topic, key, encode(delta), None, None, _DELTA_HEADERS)
+        for part in chunks(deltas, max_events):
+            await produce(deltas_topic, key, encode_delta_batch(part), None, None, _DELTA_HEADERS)
         # The topic is compacted: the latest total per key and kind is all it keeps.
         for kind in kinds:
             latest = ledger.current(kind)
@@ -112,13 +109,11 @@ def register(app: AttritionApp) -> None:
         produce = app.producer.send
         async for batch in stream.take_events(batch_size, within=batch_seconds):
             hold(batch)
-            metrics.events_in.labels(names.loss_events).inc(len(batch))
-            by_key: dict[bytes, list[Any]] = {}
-            for event in batch:
-                by_key.setdefault(event.message.key, []).append(event)
+            by_key, received = unpack_by_key(batch, decode_loss_batch, "loss-event batch")
+            metrics.events_in.labels(names.loss_events).inc(received)
             sent = 0
-            for key, events in by_key.items():
-                sent += await apply_key(produce, key, events)
+            for key, (losses, last) in by_key.items():
+                sent += await apply_key(produce, key, losses, last)
             if sent:
                 metrics.events_out.labels(names.deltas).inc(sent)
             release(batch)

@@ -80,7 +80,7 @@ async def wait_until_idle(
     """Return once the group's lag is zero on every consumed topic for `settle_checks` checks.
 
     Several checks in a row, because a stage that just consumed its input may not have produced
-    its output yet; Faust commits at most every second here."""
+    its output yet; Faust commits every quarter second here."""
     deadline = time.monotonic() + timeout_s
     quiet = 0
     while time.monotonic() < deadline:

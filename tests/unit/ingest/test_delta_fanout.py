@@ -38,3 +38,14 @@ async def test_a_slow_client_is_dropped_and_the_others_keep_getting_deltas(
     assert slow.dropped and slow not in fanout.clients
     assert slow.queue.get_nowait() is None  # its stream ends with the reason, not the backlog
     assert fast in fanout.clients and not fast.dropped
+
+
+async def test_a_delta_batch_is_offered_delta_by_delta_in_order() -> None:
+    fanout = DeltaFanout()
+    client = fanout.subscribe({})
+    deltas = [orjson.loads(_delta(n)) for n in range(3)]
+    fanout.offer_batch(orjson.dumps({"events": deltas}))
+    fanout.offer_batch(b'{"events": "not a list"}')
+    fanout.offer_batch(b"not json")
+    frames = [client.queue.get_nowait() for _ in range(client.queue.qsize())]
+    assert frames == [sse_frame(f"d{n}", _delta(n)) for n in range(3)]

@@ -1,0 +1,68 @@
+"""How loss events and deltas are framed on their topics: a batch of one key's events per message.
+
+A Kafka message costs a Faust stage hundreds of microseconds, whatever it holds; an event costs
+the pure core a few. So the loss-events and deltas topics carry, per message, the events of one
+totals key (the message key, `claimant/subject/category`) that a stage produced at once, in
+order. In live operation that is one event per message (one report a day); a backfill or a
+replay puts up to `Settings.wire_batch_max_events` in one, and every stage downstream pays the
+message's cost once for all of them. Per-key order is the messages' order, then the list's."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
+
+from pydantic import BaseModel, Field
+
+from attrition.contracts.events import DeltaEvent, LossEvent, _Event
+
+
+class LossEventBatch(_Event):
+    """One message on the loss-events topic: loss events of the message's totals key."""
+
+    events: list[LossEvent] = Field(
+        min_length=1, description="In the order they were produced; all share one totals key."
+    )
+
+
+class DeltaBatch(_Event):
+    """One message on the deltas topic: deltas of the message's totals key."""
+
+    events: list[DeltaEvent] = Field(
+        min_length=1, description="In the order the totals stage emitted them; one totals key."
+    )
+
+
+E = TypeVar("E", bound=BaseModel)
+
+
+def group_by_key(events: Iterable[E], key_of: Callable[[E], str]) -> dict[str, list[E]]:
+    """Events by key, each key's list in arrival order (dicts keep the keys' first-seen order)."""
+    grouped: dict[str, list[E]] = {}
+    for event in events:
+        grouped.setdefault(key_of(event), []).append(event)
+    return grouped
+
+
+def chunks(events: list[E], max_events: int) -> Iterator[list[E]]:
+    for start in range(0, len(events), max_events):
+        yield events[start : start + max_events]
+
+
+def encode_loss_batch(events: list[LossEvent]) -> bytes:
+    """The JSON of a LossEventBatch (pydantic's serializer: the events are already valid)."""
+    return LossEventBatch.__pydantic_serializer__.to_json(
+        LossEventBatch.model_construct(events=events)
+    )
+
+
+def encode_delta_batch(events: list[DeltaEvent]) -> bytes:
+    return DeltaBatch.__pydantic_serializer__.to_json(DeltaBatch.model_construct(events=events))
+
+
+def decode_loss_batch(payload: bytes) -> list[LossEvent]:
+    return LossEventBatch.model_validate_json(payload).events
+
+
+def decode_delta_batch(payload: bytes) -> list[DeltaEvent]:
+    return DeltaBatch.model_validate_json(payload).events

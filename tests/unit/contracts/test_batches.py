@@ -1,0 +1,90 @@
+"""The loss-events and deltas topics' framing: one key's events per message, in order."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import orjson
+import pytest
+from pydantic import ValidationError
+
+from attrition.bench.load import loss_events, reports_for_events
+from attrition.contracts.batches import (
+    DeltaBatch,
+    chunks,
+    decode_delta_batch,
+    decode_loss_batch,
+    encode_delta_batch,
+    encode_loss_batch,
+    group_by_key,
+)
+from attrition.contracts.events import LossEvent
+from attrition.contracts.wire import encode
+from attrition.stream.batches import unpack_by_key
+from attrition.totals.totals_ledger import TotalsLedger
+
+
+def _losses(n: int) -> list[LossEvent]:
+    return list(loss_events(reports_for_events(n, id_prefix="batches")))[:n]
+
+
+def test_a_batch_is_the_events_json_in_order_and_decodes_back() -> None:
+    events = _losses(40)
+    payload = encode_loss_batch(events)
+    assert orjson.loads(payload) == {"events": [orjson.loads(encode(e)) for e in events]}
+    assert decode_loss_batch(payload) == events
+
+
+def test_deltas_round_trip_too() -> None:
+    events = _losses(26)
+    ledgers: dict[str, TotalsLedger] = {}
+    deltas = [
+        d
+        for e in events
+        for d in ledgers.setdefault(e.totals_key, TotalsLedger.for_event(e)).apply(e)
+    ]
+    assert deltas
+    assert decode_delta_batch(encode_delta_batch(deltas)) == deltas
+
+
+def test_an_empty_batch_or_a_malformed_event_is_refused() -> None:
+    with pytest.raises(ValidationError):
+        decode_delta_batch(b'{"events": []}')
+    with pytest.raises(ValidationError):
+        decode_loss_batch(b'{"events": [{"event_id": "x"}]}')
+    with pytest.raises(ValidationError):
+        DeltaBatch.model_validate({"events": [], "extra": 1})
+
+
+def test_grouping_keeps_each_keys_order_and_chunks_bound_the_size() -> None:
+    events = _losses(13 * 5)
+    grouped = group_by_key(events, lambda e: e.totals_key)
+    assert len(grouped) == 13
+    for key, keyed in grouped.items():
+        assert keyed == [e for e in events if e.totals_key == key]
+    parts = list(chunks(list(range(7)), 3))
+    assert parts == [[0, 1, 2], [3, 4, 5], [6]]
+
+
+def _message(key: bytes | None, value: bytes) -> SimpleNamespace:
+    """The two attributes of a Faust event that unpack_by_key reads."""
+    return SimpleNamespace(message=SimpleNamespace(key=key, value=value))
+
+
+def test_unpacking_a_stage_batch_skips_what_would_corrupt_a_keys_state() -> None:
+    events = _losses(26)
+    grouped = group_by_key(events, lambda e: e.totals_key)
+    (first, a), (second, b) = list(grouped.items())[:2]
+    messages = [
+        _message(first.encode(), encode_loss_batch(a[:1])),
+        _message(second.encode(), encode_loss_batch(b)),
+        _message(first.encode(), encode_loss_batch(a[1:])),
+        _message(first.encode(), encode_loss_batch(b)),  # another key's events
+        _message(None, encode_loss_batch(a)),  # no key
+        _message(first.encode(), b"not json"),
+    ]
+    by_key, count = unpack_by_key(messages, decode_loss_batch, "loss-event batch")
+    assert count == len(a) + len(b)
+    assert by_key[first.encode()][0] == a
+    assert by_key[first.encode()][1] is messages[2]  # the key's last message
+    assert by_key[second.encode()] == (b, messages[1])
