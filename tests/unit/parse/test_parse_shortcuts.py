@@ -178,6 +178,73 @@ def test_header_dates_read_as_before(line: str) -> None:
     assert got == [m.groups() + m.span() for m in _DAY_MONTH_BEFORE.finditer(line)]
 
 
+# The loss-line pattern as it was before its optional parts became branches and its tail
+# stopped being copied: the parser must see the same lines, offsets and figures.
+_LOSS_LINE_BEFORE = re.compile(
+    rf"\n[{numbers.WHITESPACE}]*+"
+    rf"(?P<prefix>[^\n0-9(]*+(?:\((?!{numbers._SPACE}[+{numbers.DASHES}]?{numbers._SPACE}[0-9])"
+    rf"[^\n0-9(]*+)*+)"
+    rf"(?={numbers._FIGURE_AHEAD})"
+    rf"(?P<total>{numbers._NUMBER})?{numbers._SPACE}(?:[^\W\d_]{{1,12}}\.?{numbers._SPACE})?"
+    rf"(?:\({numbers._SPACE}(?P<sign>[+{numbers.DASHES}])?{numbers._SPACE}"
+    rf"(?P<number>{numbers._NUMBER}){numbers._SPACE}\))?"
+    r"(?P<tail>[^\n0-9]*+)(?P<more>[^\n]*+)"
+)
+
+
+def _loss_lines(pattern: re.Pattern[str], text: str) -> list[tuple[object, ...]]:
+    return [
+        (
+            *m.group("prefix", "total", "sign", "number"),
+            bool(m.group("more")),
+            m.start("prefix"),
+            m.start("tail"),
+            m.end(),
+        )
+        for m in pattern.finditer("\n" + text)
+    ]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "\n",
+                " ",
+                "\t",
+                "\u00a0",
+                "\u202f",
+                "(",
+                ")",
+                "+",
+                "‒",
+                "-",
+                ".",
+                ",",
+                ":",
+                "1",
+                "23",
+                "456",
+                "1 234",
+                "7,000",
+                "tanks",
+                "осіб",
+                "од",
+                "about",
+                "понад",
+                "x",
+                "ÿ",
+                "_",
+            ]
+        ),
+        max_size=40,
+    ).map("".join)
+)
+def test_loss_lines_found_as_before(text: str) -> None:
+    assert _loss_lines(numbers.LOSS_LINE, text) == _loss_lines(_LOSS_LINE_BEFORE, text)
+
+
 _CLAUSE_BREAK_BEFORE = re.compile(r"[;:()]|,(?=\s)|\s[–—-]\s")
 
 
