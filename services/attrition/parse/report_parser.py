@@ -340,10 +340,11 @@ def parse_report(
         line_end = found.end() - 1
         if long_lines and _inside(line_start, long_lines):
             continue
-        read = prefix_cache.get(prefix)
-        label, qualifier, match, category, event_label, measure, id_tail = (
-            read if read is not None else _read_prefix(prefix)
-        )
+        try:  # a subscript is cheaper than .get(), and a known prefix is the rule
+            read = prefix_cache[prefix]
+        except KeyError:
+            read = _read_prefix(prefix)
+        label, qualifier, match, category, event_label, measure, id_tail = read
         if not events and header is None and match is None and header_tries < _HEADER_LINES:
             header_tries += 1
             header = _read_header(text[line_start:line_end], doc.published)
@@ -356,25 +357,36 @@ def parse_report(
             # An event must serialise; a line with a lone surrogate cannot.
             warnings.append(f"line at offset {line_start} skipped: not valid Unicode")
             continue
-        if written_total is None:
-            total = None
-        elif len(written_total) <= _SHORT_NUMBER and written_total.isdigit():
-            total = int(written_total)
-        else:
-            total = numbers.read_count(written_total)
+        # A figure is ASCII digits with separators between groups of three, so int() refuses
+        # exactly the figures with separators: trying it costs less than asking isdigit()
+        # first. A short figure is always within MAX_COUNT; read_count judges the rest.
+        total: int | None = None
+        if written_total is not None:
+            try:
+                total = (
+                    int(written_total)
+                    if len(written_total) <= _SHORT_NUMBER
+                    else numbers.read_count(written_total)
+                )
+            except ValueError:
+                total = numbers.read_count(written_total)
             if total is None:
                 warnings.append(f"{label!r} skipped: total out of range")
                 continue
         delta: int | None
         if written_delta is not None:
             tail_start = -1  # found only when needed: most lines never need it
-            if len(written_delta) <= _SHORT_NUMBER and written_delta.isdigit():
-                delta = int(written_delta)
-            else:
+            try:
+                delta = (
+                    int(written_delta)
+                    if len(written_delta) <= _SHORT_NUMBER
+                    else numbers.read_count(written_delta)
+                )
+            except ValueError:
                 delta = numbers.read_count(written_delta)
-                if delta is None:
-                    warnings.append(f"{label!r} skipped: delta out of range")
-                    continue
+            if delta is None:
+                warnings.append(f"{label!r} skipped: delta out of range")
+                continue
             if sign is not None and sign != "+":
                 delta = -delta
         elif not more and match is not None:
