@@ -37,19 +37,22 @@ _FIGURE_AHEAD: Final = rf"[0-9]|\({_SPACE}[+{DASHES}]?{_SPACE}[0-9]"
 # One loss line, found by `finditer` over "\n" + text (the literal "\n" lets the regex engine
 # jump from line to line instead of trying every character): the text before its figures
 # (no digit and no "(±N" in it), then "total [unit] (±delta)", then the rest of the line.
+# `line` is all of it but the leading whitespace (the match hands it over without a slice).
 # `tail` is empty and marks where that rest begins; `more` is its first digit, if any (so
 # non-empty when more figures follow): neither copies text the parser does not read.
 # Possessive quantifiers keep a line that does not match from being re-scanned. The optional
 # parts are written `(?:…|)`, not `(?:…)?`: the same alternatives in the same order, but a
 # branch, which the engine runs a quarter faster than a repeat of 0 to 1 around a group.
 LOSS_LINE: Final = re.compile(
-    rf"\n[{WHITESPACE}]*+"
+    rf"\n[{WHITESPACE}]*+(?P<line>"
     rf"(?P<prefix>[^\n0-9(]*+(?:\((?!{_SPACE}[+{DASHES}]?{_SPACE}[0-9])[^\n0-9(]*+)*+)"
     rf"(?={_FIGURE_AHEAD})"
     rf"(?:(?P<total>{_NUMBER})|){_SPACE}(?:[^\W\d_]{{1,12}}\.?{_SPACE}|)"
     rf"(?:\({_SPACE}(?:(?P<sign>[+{DASHES}])|){_SPACE}(?P<number>{_NUMBER}){_SPACE}\)|)"
-    r"(?P<tail>)[^\n0-9]*+(?P<more>[0-9]?)[^\n]*+"
+    r"(?P<tail>)[^\n0-9]*+(?P<more>[0-9]?)[^\n]*+)"
 )
+LOSS_LINE_START: Final = LOSS_LINE.groupindex["line"]
+LOSS_LINE_TAIL: Final = LOSS_LINE.groupindex["tail"]
 NEXT_FIGURE: Final = re.compile(r"[0-9(]")
 ANY_DIGIT: Final = re.compile(r"[0-9]")
 # dd.mm[.yy[yy]]; the caller checks the character before it (a lookbehind here would be

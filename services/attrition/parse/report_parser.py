@@ -47,6 +47,8 @@ _UNKNOWN_TAIL_MAX_CHARS: Final = 40
 _SEPARATORS: Final = frozenset(numbers.DASHES + ":")
 _SENTENCE_MARKS: Final = frozenset(".!?;")
 _WHITESPACE: Final = numbers.WHITESPACE
+_LINE: Final = numbers.LOSS_LINE_START
+_TAIL: Final = numbers.LOSS_LINE_TAIL
 _SHORT_NUMBER: Final = 12  # at most this many plain digits is always within MAX_COUNT
 _LABEL_MAX_CHARS: Final = 500  # LossEvent.label's bound
 
@@ -335,9 +337,8 @@ def parse_report(
     event_fields, span_fields = set(_EVENT_FIELDS), set(_SPAN_FIELDS)
 
     for found in numbers.LOSS_LINE.finditer("\n" + text):
-        prefix, written_total, sign, written_delta, _tail, more = found.groups()
-        line_start = found.start(1) - 1  # offsets in text, not in "\n" + text
-        line_end = found.end() - 1
+        whole_line, prefix, written_total, sign, written_delta, _tail, more = found.groups()
+        line_start = found.start(_LINE) - 1  # offsets in text, not in "\n" + text
         if long_lines and _inside(line_start, long_lines):
             continue
         try:  # a subscript is cheaper than .get(), and a known prefix is the rule
@@ -347,12 +348,12 @@ def parse_report(
         label, qualifier, match, category, event_label, measure, id_tail = read
         if not events and header is None and match is None and header_tries < _HEADER_LINES:
             header_tries += 1
-            header = _read_header(text[line_start:line_end], doc.published)
+            header = _read_header(whole_line, doc.published)
             if header is not None:
                 continue
         if not label:
             continue
-        line = text[line_start:line_end].rstrip(_WHITESPACE)
+        line = whole_line.rstrip(_WHITESPACE)
         if has_surrogates and _has_surrogates(line):
             # An event must serialise; a line with a lone surrogate cannot.
             warnings.append(f"line at offset {line_start} skipped: not valid Unicode")
@@ -395,7 +396,7 @@ def parse_report(
             tail_start = -1
             delta = None
         else:
-            tail_start = found.start(5) - 1 - line_start
+            tail_start = found.start(_TAIL) - 1 - line_start
             later = _later_delta(line, tail_start)
             if later is None:
                 warnings.append(f"{label!r} skipped: delta out of range")
@@ -406,7 +407,7 @@ def parse_report(
             more = "x" if numbers.ANY_DIGIT.search(line, tail_start) else ""
         if match is None:
             if tail_start < 0:
-                tail_start = found.start(5) - 1 - line_start
+                tail_start = found.start(_TAIL) - 1 - line_start
             if not _is_unknown_loss_line(prefix, label, line[tail_start:]):
                 continue
 
@@ -430,7 +431,7 @@ def parse_report(
             quality.append(QualityFlag.delta_without_total)
         if more:
             if tail_start < 0:
-                tail_start = found.start(5) - 1 - line_start
+                tail_start = found.start(_TAIL) - 1 - line_start
             warnings.append(_extra_figures_warning(label, line[tail_start:]))
         # Inlined on purpose: this runs once per line of every report.
         if fast_ids:

@@ -190,6 +190,10 @@ _LOSS_LINE_BEFORE = re.compile(
     rf"(?P<number>{numbers._NUMBER}){numbers._SPACE}\))?"
     r"(?P<tail>[^\n0-9]*+)(?P<more>[^\n]*+)"
 )
+_LINE_PIECES = [
+    "\n", " ", "\t", "\u00a0", "\u202f", "(", ")", "+", "‒", "-", ".", ",", ":", "1", "23", "456",
+    "1 234", "7,000", "tanks", "осіб", "од", "about", "понад", "x", "ÿ", "_",
+]  # fmt: skip
 
 
 def _loss_lines(pattern: re.Pattern[str], text: str) -> list[tuple[object, ...]]:
@@ -206,43 +210,11 @@ def _loss_lines(pattern: re.Pattern[str], text: str) -> list[tuple[object, ...]]
 
 
 @settings(max_examples=1000, deadline=None)
-@given(
-    st.lists(
-        st.sampled_from(
-            [
-                "\n",
-                " ",
-                "\t",
-                "\u00a0",
-                "\u202f",
-                "(",
-                ")",
-                "+",
-                "‒",
-                "-",
-                ".",
-                ",",
-                ":",
-                "1",
-                "23",
-                "456",
-                "1 234",
-                "7,000",
-                "tanks",
-                "осіб",
-                "од",
-                "about",
-                "понад",
-                "x",
-                "ÿ",
-                "_",
-            ]
-        ),
-        max_size=40,
-    ).map("".join)
-)
+@given(st.lists(st.sampled_from(_LINE_PIECES), max_size=40).map("".join))
 def test_loss_lines_found_as_before(text: str) -> None:
     assert _loss_lines(numbers.LOSS_LINE, text) == _loss_lines(_LOSS_LINE_BEFORE, text)
+    for m in numbers.LOSS_LINE.finditer("\n" + text):
+        assert m.group("line") == m.string[m.start("prefix") : m.end()]
 
 
 _CLAUSE_BREAK_BEFORE = re.compile(r"[;:()]|,(?=\s)|\s[–—-]\s")
