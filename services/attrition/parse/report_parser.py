@@ -226,21 +226,24 @@ _HEADER_STYLE_KEY_CHARS: Final = 300
 def _read_header(line: str, published: date) -> _Header | None:
     """The period's end date of a header ("from 24.02 to 12.04", "з 24.02.22 по 02.10.23")
     or a bare date line (the aggregator's "25.03.2023"), and the wording it is written in."""
-    found = []
+    first: re.Match[str] | None = None
+    last: re.Match[str] | None = None
+    dates = 0
     for match in numbers.DAY_MONTH.finditer(line):
-        if match.start() and "0" <= line[match.start() - 1] <= "9":
+        start = match.start()
+        if start and "0" <= line[start - 1] <= "9":
             continue  # inside a longer number
-        found.append(match)
-        if len(found) == _HEADER_DATES:
+        if first is None:
+            first = match
+        last = match
+        dates += 1
+        if dates == _HEADER_DATES:
             break
-    if not found:
+    if first is None or last is None:
         return None
-    last = found[-1]
-    year = last.group(3)
-    as_of = numbers.resolve_day_month(
-        int(last.group(1)), int(last.group(2)), int(year) if year else None, published
-    )
-    words = line[: found[0].start()] + line[last.end() :]
+    day, month, year = last.groups()  # one call, not one per group
+    as_of = numbers.resolve_day_month(int(day), int(month), int(year) if year else None, published)
+    words = line[: first.start()] + line[last.end() :]
     style = _HEADER_STYLES.get(words)
     if style is None:
         style = AGGREGATOR_UK if _LETTER.search(words) is None else _script_style(words)
