@@ -439,8 +439,10 @@ def parse_report(
         # Inlined on purpose: this runs once per line of every report.
         if fast_ids:
             hasher = id_base.copy()
-            digits = _OFFSET_DIGITS[line_start] if line_start < _OFFSETS else b"%d" % line_start
-            hasher.update(id_tail + digits)
+            hasher.update(id_tail)  # two updates cost less than joining the bytes first
+            hasher.update(
+                _OFFSET_DIGITS[line_start] if line_start < _OFFSETS else b"%d" % line_start
+            )
             event_id = hasher.hexdigest()
         else:
             event_id = loss_event_id(source_id, _CLAIMANT, _SUBJECT, category, measure, line_start)
