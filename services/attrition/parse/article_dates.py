@@ -88,6 +88,10 @@ _MONTH_HEADS: Final = (
     "Nov",
     "Dec",
 )
+# The month heads present, found in one pass: each opens with a capital, which the engine
+# skips to in C, where a search per head would scan the whole text twelve times. No head can
+# overlap another (a capital never follows inside one), so every one present is found.
+_MONTH_HEAD_RE: Final = re.compile("|".join(_MONTH_HEADS))
 
 
 class DateHints:
@@ -102,7 +106,8 @@ class DateHints:
     def __init__(self, text: str, low: str) -> None:
         self._text = text
         self._low = low
-        self._months = tuple(m for m in _MONTH_HEADS if m in text)
+        present = set(_MONTH_HEAD_RE.findall(text))
+        self._months = tuple(m for m in _MONTH_HEADS if m in present)
         # Neither "d", "a" nor "y" has a second case folding, so the lower-cased text finds
         # every "day" the pattern's case-insensitive forms can match.
         self._day = "day" in low

@@ -14,7 +14,13 @@ from hypothesis import strategies as st
 from attrition.contracts.events import LossEvent, RawDocument, TextSpan, loss_event_id
 from attrition.contracts.vocabulary import DocumentKind, QualityFlag
 from attrition.evaluation.throughput import measure
-from attrition.parse import article_attribution, article_sentences, numbers, trusted
+from attrition.parse import (
+    article_attribution,
+    article_dates,
+    article_sentences,
+    numbers,
+    trusted,
+)
 from attrition.parse.article_attribution import _source_before, find_attributions
 from attrition.parse.article_dates import DateHints, find_dates
 from attrition.parse.article_extractor import _lower, extract_claims
@@ -128,6 +134,13 @@ def test_date_hints_never_skip_a_date(text: str) -> None:
         found, _ = find_dates(text, start, end, date(2023, 1, 24), None)
         if found:
             assert hints.may_have_dates(start, end), text[start:end]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="JFMASONDajnebrpyulgctov .", max_size=40))
+def test_date_hints_find_the_month_heads_each_search_finds(text: str) -> None:
+    months = DateHints(text, _lower(text))._months
+    assert months == tuple(m for m in article_dates._MONTH_HEADS if m in text)
 
 
 @settings(max_examples=300, deadline=None)
