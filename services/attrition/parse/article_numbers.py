@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Final, Literal, NamedTuple
 
 from attrition.parse.article_dates import DateMention
@@ -42,6 +43,10 @@ class Token(NamedTuple):  # a tuple: built for every figure, 4x cheaper than a d
     @property
     def countable(self) -> bool:
         return self.kind in ("digits", "word")
+
+
+# Token.start as a C-level key: sorting a sentence's tokens calls no Python function.
+_TOKEN_START: Final = itemgetter(0)
 
 
 def _number_word_keys() -> tuple[str, ...]:
@@ -153,7 +158,8 @@ def find_tokens(
         head, _, tail = w.group("word").partition("-")
         value = SMALL_NUMBER_WORDS.get(head, 0) + SMALL_NUMBER_WORDS.get(tail, 0)
         tokens.append(Token(w.start(), w.end(), "word", value))
-    tokens.sort(key=lambda t: t.start)
+    if len(tokens) > 1:
+        tokens.sort(key=_TOKEN_START)
     return tokens
 
 
