@@ -155,11 +155,20 @@ def _extract(doc: RawDocument, max_line_chars: int) -> ArticleParse:
     # Likewise who speaks in a sentence matters only to figures read from it or later: past
     # the last figure that may be a claim (a count not inside a date) there is none, so the
     # figures left are skipped for what they are without looking for attributions.
-    last_claim = max(
-        (i for i in range(last + 1) if _may_be_claimed(tokens[i], dates[i])), default=-1
-    )
+    # Asked once a sentence: reading its figures asks it again.
+    claimable = [_may_be_claimed(tokens[i], dates[i]) for i in range(last + 1)]
+    last_claim = max((i for i in range(last + 1) if claimable[i]), default=-1)
     for i, (sentence, found) in enumerate(zip(sentences[: last + 1], tokens, strict=False)):
-        _read_sentence(text, low, sentence, found, dates[i], state, attribute=i <= last_claim)
+        _read_sentence(
+            text,
+            low,
+            sentence,
+            found,
+            dates[i],
+            state,
+            attribute=i <= last_claim,
+            claimable=claimable[i],
+        )
     claims = resolve_latest_dates(state.claims, doc.published)
     claims = drop_rounded(claims, text, state.skipped)
     claims = merge_restatements(claims, text, state.skipped)
@@ -225,11 +234,13 @@ def _read_sentence(
     state: _State,
     *,
     attribute: bool,
+    claimable: bool,
 ) -> None:
+    """`claimable`: whether `_may_be_claimed(tokens, dates)`."""
     attributions = find_attributions(low, s.start, s.end, state.claimant) if attribute else []
     own_dates = [d for d in dates if not d.starts_period]
     if tokens:
-        _read_figures(text, low, s, tokens, dates, own_dates, attributions, state)
+        _read_figures(text, low, s, tokens, dates, own_dates, attributions, state, claimable)
     if attributions:
         last = attributions[-1]
         own = _sentence_date(own_dates)
@@ -248,13 +259,14 @@ def _read_figures(
     own_dates: list[DateMention],
     attributions: list[Attribution],
     state: _State,
+    claimable: bool,
 ) -> None:
     periods = (
         [(m.start(), m.end(), _period_days(m)) for m in PERIOD_RE.finditer(low, s.start, s.end)]
         if _PERIOD_TRIGGER_RE.search(low, s.start, s.end)
         else []
     )
-    if not _may_be_claimed(tokens, dates):
+    if not claimable:
         # Nothing here can be a claim ("Jan. 11", "M142", "thousands"): skipped for the reason
         # `not_a_claim` gives, without reading the sentence's words, sides and clauses.
         def no_category_check(pos: int) -> bool:  # not_a_claim never gets that far here
