@@ -51,6 +51,7 @@ LOSS_LINE: Final = re.compile(
     rf"(?:\({_SPACE}(?:(?P<sign>[+{DASHES}])|){_SPACE}(?P<number>{_NUMBER}){_SPACE}\)|)"
     r"(?P<tail>)[^\n0-9]*+(?P<more>[0-9]?)[^\n]*+)"
 )
+# Group numbers for Match.start(): where a line's text begins, and where its tail does.
 LOSS_LINE_START: Final = LOSS_LINE.groupindex["line"]
 LOSS_LINE_TAIL: Final = LOSS_LINE.groupindex["tail"]
 NEXT_FIGURE: Final = re.compile(r"[0-9(]")
