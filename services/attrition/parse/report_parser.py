@@ -226,19 +226,20 @@ _HEADER_STYLE_KEY_CHARS: Final = 300
 def _read_header(line: str, published: date) -> _Header | None:
     """The period's end date of a header ("from 24.02 to 12.04", "з 24.02.22 по 02.10.23")
     or a bare date line (the aggregator's "25.03.2023"), and the wording it is written in."""
-    first: re.Match[str] | None = None
-    last: re.Match[str] | None = None
-    dates = 0
-    for match in numbers.DAY_MONTH.finditer(line):
-        start = match.start()
-        if start and "0" <= line[start - 1] <= "9":
-            continue  # inside a longer number
-        if first is None:
-            first = match
-        last = match
-        dates += 1
-        if dates == _HEADER_DATES:
-            break
+    # The aggregator's header is the date alone: one match, and nothing around it to search.
+    first = last = numbers.DAY_MONTH.fullmatch(line)
+    if first is None:
+        dates = 0
+        for match in numbers.DAY_MONTH.finditer(line):
+            start = match.start()
+            if start and "0" <= line[start - 1] <= "9":
+                continue  # inside a longer number
+            if first is None:
+                first = match
+            last = match
+            dates += 1
+            if dates == _HEADER_DATES:
+                break
     if first is None or last is None:
         return None
     day, month, year = last.groups()  # one call, not one per group

@@ -230,6 +230,16 @@ def test_loss_lines_found_as_before(text: str) -> None:
         assert m.group("line") == m.string[m.start("prefix") : m.end()]
 
 
+@settings(max_examples=1000, deadline=None)
+@given(st.text(alphabet="0123456789.", max_size=12))
+def test_a_whole_line_date_is_the_date_a_search_finds(line: str) -> None:
+    # The header reader takes a line that is one date as it is, without its general search.
+    whole = numbers.DAY_MONTH.fullmatch(line)
+    if whole is not None:
+        found = list(numbers.DAY_MONTH.finditer(line))
+        assert [(m.span(), m.groups()) for m in found] == [(whole.span(), whole.groups())]
+
+
 _CLAUSE_BREAK_BEFORE = re.compile(r"[;:()]|,(?=\s)|\s[–—-]\s")
 
 
