@@ -57,28 +57,29 @@ def _number_word_keys() -> tuple[str, ...]:
 
 
 _NUMBER_WORD_KEYS: Final = _number_word_keys()
-# Each key's shortest key inside it ("seven" for "seventeen"), itself for the rest.
-_KEY_PART_OF: Final = {
-    key: min((part for part in _NUMBER_WORD_KEYS if part in key), key=len)
-    for key in _NUMBER_WORD_KEYS
-}
-_KEY_PARTS: Final = frozenset(_KEY_PART_OF.values())
+_NUMBER_WORD_KEY_BYTES: Final = tuple((key, key.encode()) for key in _NUMBER_WORD_KEYS)
+# Every byte but a-z becomes a space, so splitting what is left gives the runs of a-z letters
+# (a non-ASCII character's UTF-8 bytes are all above 127: they separate runs too).
+_A_TO_Z_RUNS: Final = bytes(b if 97 <= b <= 122 else 32 for b in range(256))
 
 
 class NumberWordHints:
     """Which sentences may hold a number word, so `find_tokens` scans only those for them:
     that scan tries a long alternation at every word boundary. A match holds one of
     `_NUMBER_WORD_KEYS` as a whole word (no letter, digit or "_" before it, no letter after);
-    the keys are looked for once in the whole text, and per sentence only those present."""
+    the keys are looked for once in the whole text, and per sentence only those present.
+    Sentence bounds lie between words (never between two letters), which this relies on."""
 
     __slots__ = ("_keys", "_low")
 
     def __init__(self, low: str) -> None:
         self._low = low
-        # Searching the whole text for each key costs more than all the rest, so only keys no
-        # other key lies inside are searched for; a key is kept if its shortest part is there.
-        present = {part for part in _KEY_PARTS if part in low}
-        self._keys = tuple(key for key in _NUMBER_WORD_KEYS if _KEY_PART_OF[key] in present)
+        # A key as a whole word is a whole run of a-z letters: the text's runs are found in
+        # one pass in C (encode, translate, split), where a search of the text for each key
+        # costs half again as much; and a key found only inside longer words ("one" in
+        # "someone") is no longer searched for sentence by sentence.
+        runs = set(low.encode("utf-8", "surrogatepass").translate(_A_TO_Z_RUNS).split())
+        self._keys = tuple(key for key, encoded in _NUMBER_WORD_KEY_BYTES if encoded in runs)
 
     def may_have_number_words(self, start: int, end: int) -> bool:
         low = self._low
