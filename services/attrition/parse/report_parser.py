@@ -95,6 +95,10 @@ _SET_EXTRA: Final = trusted.SET_EXTRA
 _SET_PRIVATE: Final = trusted.SET_PRIVATE
 _EVENT_FIELDS: Final = trusted.EVENT_FIELDS
 _SPAN_FIELDS: Final = trusted.SPAN_FIELDS
+# One fields-set shared by every event (and one by every span): every field is always set,
+# and pydantic only ever changes the set of a copy (frozen models are never assigned to).
+_EVENT_FIELDS_SET: Final = set(_EVENT_FIELDS)
+_SPAN_FIELDS_SET: Final = set(_SPAN_FIELDS)
 
 
 def _base_template() -> dict[str, object]:
@@ -336,9 +340,7 @@ def parse_report(
     )
     template = _TEMPLATE.copy()
     template["source_id"] = source_id
-    # One fields-set per document, shared by its events: every field is always set, and
-    # pydantic only ever changes the set of a copy (frozen models are never assigned to).
-    event_fields, span_fields = set(_EVENT_FIELDS), set(_SPAN_FIELDS)
+    event_fields, span_fields = _EVENT_FIELDS_SET, _SPAN_FIELDS_SET
 
     for found in numbers.LOSS_LINE.finditer("\n" + text):
         whole_line, prefix, written_total, sign, written_delta, _tail, more = found.groups()

@@ -78,8 +78,9 @@ def test_events_built_without_validation_are_validated_events(path: Path) -> Non
 
 
 def test_copying_one_event_leaves_the_others_alone() -> None:
-    # A report's events share one fields-set; a copy must never write through to it.
+    # Report events share one fields-set; a copy must never write through to it.
     events = _report_events(FIXTURES / "reports" / "official_en_2022.txt")
+    events += _report_events(FIXTURES / "reports" / "aggregator_uk_2023.txt")
     first, rest = events[0], events[1:]
     copied = first.model_copy(update={"quality": [QualityFlag.delta_mismatch]})
     assert copied.quality == [QualityFlag.delta_mismatch] and first.quality == []
