@@ -120,6 +120,12 @@ class Settings(BaseSettings):
         gt=0,
         description="Longest wait for a batch to fill: the latency a quiet stream pays.",
     )
+    totals_flush_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often the totals stage writes changed ledgers to its table (and so "
+        "to the changelog); its input is committed no sooner. Deltas leave without waiting.",
+    )
     wire_batch_max_events: int = Field(
         default=500,
         ge=1,

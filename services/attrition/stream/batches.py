@@ -37,9 +37,13 @@ def hold(events: Sequence[Any]) -> None:
 
 def release(events: Sequence[Any]) -> None:
     """Drop the references `hold` took, once every effect of the batch has been handed to the
-    producer (Faust flushes the producer before it commits offsets)."""
+    producer (Faust flushes the producer before it commits offsets).
+
+    An ack, not a bare decref: whichever comes last, this or the batch iterator's own ack,
+    must be the final ack that marks the offset safe to commit (the totals stage releases
+    after the iterator has acked, once its ledgers are flushed)."""
     for event in events:
-        event.message.decref()
+        event.ack()
 
 
 def as_current(event: Any) -> None:

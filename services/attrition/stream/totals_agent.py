@@ -5,14 +5,17 @@ The table holds one TotalsLedger per key. The loss-events topic is keyed the sam
 the table's partition count, so each worker owns the ledgers of the partitions it consumes and
 no repartitioning hop is needed.
 
-Events are taken in batches: a key's ledger is decoded once, fed every event of the key in the
-batch in arrival order, and written back once (one changelog record per key per batch instead
-of one per event; the ledger grows by a day per event, so per-event encoding made the stage
-quadratic in the history's length)."""
+Events are taken in batches: a key's ledger is decoded once and fed every event of the key in
+the batch in arrival order; its deltas leave at once. The ledger goes back to the table at most
+every `totals_flush_seconds` (one changelog record per key per flush, not one per event or per
+batch: the ledger is the key's whole history, about 100 KB), and a message is acked only once
+the ledger holding its figures is in the table, so a crash before the flush redelivers it."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from attrition.contracts.batches import DeltaBatch, chunks, decode_loss_batch, encode_delta_batch
@@ -55,20 +58,30 @@ def register(app: AttritionApp) -> None:
     totals_topic = names.current_totals
     max_events = app.settings.wire_batch_max_events
 
-    async def apply_key(produce: Any, key: bytes, losses: list[LossEvent], last: Any) -> int:
-        """Feed one key's events of a batch to its ledger; send what changed. `last` is the
-        key's last message of the batch (the table write's partition). Returns the number of
-        deltas sent."""
+    # Ledgers changed since the last flush, with the key's last message (the table write's
+    # partition), and the messages whose effects they hold: acked only once flushed.
+    pending: dict[bytes, tuple[TotalsLedger, Any]] = {}
+    held: list[Any] = []
+    lock = asyncio.Lock()
+    flush_every = app.settings.totals_flush_seconds
+    last_flush = time.monotonic()
+
+    def ledger_of(key: bytes) -> TotalsLedger | None:
+        if key in pending:
+            return pending[key][0]
         state = ledgers.get(key)
         # The ledger decoded last time is reused while the table still holds the very bytes
         # written from it (identity, not equality: recovery or a rebalance puts new objects
-        # there). It leaves the cache while being changed, so a failed batch cannot leave a
-        # ledger ahead of the table behind.
+        # there).
         cached = decoded.pop(key, None)
         if cached is not None and state is not None and cached[0] is state:
-            ledger: TotalsLedger | None = cached[1]
-        else:
-            ledger = TotalsLedger.from_bytes(state) if state else None
+            return cached[1]
+        return TotalsLedger.from_bytes(state) if state else None
+
+    async def apply_key(produce: Any, key: bytes, losses: list[LossEvent], last: Any) -> int:
+        """Feed one key's events of a batch to its ledger; send what changed. `last` is the
+        key's last message of the batch. Returns the number of deltas sent."""
+        ledger = ledger_of(key)
         deltas: list[DeltaEvent] = []
         kinds: dict[DocumentKind, None] = {}  # the source kinds whose current total moved
         for loss in losses:
@@ -79,13 +92,10 @@ def register(app: AttritionApp) -> None:
                 deltas.extend(changed)
                 kinds[loss.source_kind] = None
         if ledger is None or not deltas:
-            return 0  # nothing written: the next batch decodes the table's bytes again
-        as_current(last)
-        written = ledger.to_bytes()
-        ledgers[key] = written
-        decoded[key] = (written, ledger)
-        # Awaiting `send` waits for room in the producer's buffer, not for delivery: the
-        # commit that follows the batch flushes the producer first.
+            return 0  # nothing changed: the next batch reads the table's bytes again
+        pending[key] = (ledger, last)
+        # Awaiting `send` waits for room in the producer's buffer, not for delivery: Faust
+        # flushes the producer before it commits, and it commits only flushed messages.
         for part in chunks(deltas, max_events):
             await produce(deltas_topic, key, encode_delta_batch(part), None, None, _DELTA_HEADERS)
         # The topic is compacted: the latest total per key and kind is all it keeps.
@@ -102,6 +112,28 @@ def register(app: AttritionApp) -> None:
                 )
         return len(deltas)
 
+    def flush() -> None:
+        """Write each changed ledger to the table (one changelog record per key per flush, as
+        Quix writes one per key per checkpoint), then ack the messages they hold."""
+        nonlocal last_flush
+        last_flush = time.monotonic()
+        for key, (ledger, last) in pending.items():
+            as_current(last)
+            written = ledger.to_bytes()
+            ledgers[key] = written
+            decoded[key] = (written, ledger)
+        pending.clear()
+        flushed = held[:]
+        held.clear()
+        release(flushed)
+
+    def forget() -> None:
+        """After a failure: drop the ledgers ahead of the table and never ack what they hold;
+        those messages are redelivered after a restart and replayed onto the table's state."""
+        pending.clear()
+        decoded.clear()
+        held.clear()
+
     @app.agent(topics.loss_events, name="attrition.totals")
     async def keep_totals(stream: Any) -> None:
         # The producer itself, not `topic.send`: the same buffered send without building a
@@ -109,11 +141,32 @@ def register(app: AttritionApp) -> None:
         produce = app.producer.send
         async for batch in stream.take_events(batch_size, within=batch_seconds):
             hold(batch)
-            by_key, received = unpack_by_key(batch, decode_loss_batch, "loss-event batch")
-            metrics.events_in.labels(names.loss_events).inc(received)
-            sent = 0
-            for key, (losses, last) in by_key.items():
-                sent += await apply_key(produce, key, losses, last)
-            if sent:
-                metrics.events_out.labels(names.deltas).inc(sent)
-            release(batch)
+            async with lock:
+                try:
+                    by_key, received = unpack_by_key(batch, decode_loss_batch, "loss-event batch")
+                    metrics.events_in.labels(names.loss_events).inc(received)
+                    sent = 0
+                    for key, (losses, last) in by_key.items():
+                        sent += await apply_key(produce, key, losses, last)
+                    if sent:
+                        metrics.events_out.labels(names.deltas).inc(sent)
+                except BaseException:
+                    forget()
+                    raise
+                held.extend(batch)
+                if time.monotonic() - last_flush >= flush_every:
+                    flush()
+
+    @app.timer(interval=flush_every / 2)  # type: ignore[untyped-decorator]
+    async def flush_totals() -> None:
+        # A quiet stream brings no batch to flush on: without this, its last messages would
+        # stay unacked (and uncommitted) until the next one came.
+        async with lock:
+            if held and time.monotonic() - last_flush >= flush_every:
+                flush()
+
+    @app.on_before_shutdown.connect  # type: ignore[arg-type]
+    async def flush_totals_at_shutdown(app: Any, **kwargs: Any) -> None:
+        async with lock:
+            if held:
+                flush()
