@@ -7,8 +7,9 @@ no repartitioning hop is needed.
 
 Events are taken in batches: a key's ledger is decoded once and fed every event of the key in
 the batch in arrival order; its deltas leave at once. The ledger goes back to the table at most
-every `totals_flush_seconds` (one changelog record per key per flush, not one per event or per
-batch: the ledger is the key's whole history, about 100 KB), and a message is acked only once
+every `totals_flush_seconds` under load, or as soon as the input stops (one changelog record
+per key per flush, not one per event or per batch: the ledger is the key's whole history, about
+100 KB), and a message is acked only once
 the ledger holding its figures is in the table, so a crash before the flush redelivers it."""
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ def register(app: AttritionApp) -> None:
     held: list[Any] = []
     lock = asyncio.Lock()
     flush_every = app.settings.totals_flush_seconds
-    last_flush = time.monotonic()
+    quiet_after = 2 * batch_seconds  # no batch for this long: the input has stopped for now
+    last_flush = last_batch = time.monotonic()
 
     def ledger_of(key: bytes) -> TotalsLedger | None:
         if key in pending:
@@ -136,6 +138,7 @@ def register(app: AttritionApp) -> None:
 
     @app.agent(topics.loss_events, name="attrition.totals")
     async def keep_totals(stream: Any) -> None:
+        nonlocal last_batch
         # The producer itself, not `topic.send`: the same buffered send without building a
         # FutureMessage per event; the deltas topic is declared by the agents that read it.
         produce = app.producer.send
@@ -154,15 +157,18 @@ def register(app: AttritionApp) -> None:
                     forget()
                     raise
                 held.extend(batch)
-                if time.monotonic() - last_flush >= flush_every:
+                last_batch = time.monotonic()
+                if last_batch - last_flush >= flush_every:
                     flush()
 
-    @app.timer(interval=flush_every / 2)  # type: ignore[untyped-decorator]
+    @app.timer(interval=min(quiet_after, flush_every))  # type: ignore[untyped-decorator]
     async def flush_totals() -> None:
-        # A quiet stream brings no batch to flush on: without this, its last messages would
-        # stay unacked (and uncommitted) until the next one came.
+        # A stream that has stopped brings no batch to flush on: flush as soon as it is quiet,
+        # so its last messages are committed (and `wait_until_idle` returns) without waiting
+        # for the next interval, let alone the next message.
         async with lock:
-            if held and time.monotonic() - last_flush >= flush_every:
+            now = time.monotonic()
+            if held and (now - last_batch >= quiet_after or now - last_flush >= flush_every):
                 flush()
 
     @app.on_before_shutdown.connect  # type: ignore[arg-type]
