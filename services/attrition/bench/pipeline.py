@@ -3,7 +3,10 @@ delta on its topic and every loss event and delta in the warehouse), then the la
 publishing a document to its deltas at a steady rate, then the worker's peak memory.
 
 One worker serves all three, on one daily series: the throughput part takes its first days,
-the steady part the rest, so each part's figures are new to the ledgers."""
+the steady part the rest, so each part's figures are new to the ledgers. `layout` runs the
+pipeline on two workers instead, for the scaling notes: `two` (every stage in both, one consumer
+group sharing the partitions) or `split` (parse, totals and alerts in one; the sinks in the
+other, each stage set its own group)."""
 
 from __future__ import annotations
 
@@ -17,6 +20,8 @@ import orjson
 from attrition.bench.common import BenchContext, OutputWatcher, bench_producer, peak_rss_mb, rate
 from attrition.bench.load import EVENTS_PER_REPORT, report_series
 from attrition.bench.worker import wait_committed, worker_settings
+from attrition.broker.consumer_progress import consumed_topics
+from attrition.broker.embedded_broker import free_port
 from attrition.contracts.events import RawDocument
 from attrition.contracts.wire import encode, headers_for
 from attrition.ingest.document_files import classify_line
@@ -73,6 +78,37 @@ async def _steady(
     return sent
 
 
+LAYOUTS = ("one", "two", "split")
+
+
+def layout_settings(settings: Settings, layout: str) -> list[Settings]:
+    """The settings of each worker process of a layout (see the module's docstring)."""
+    if layout == "one":
+        return [settings]
+    second = settings.model_copy(update={"web_port": free_port()})
+    if layout == "two":
+        return [settings, second]
+    if layout == "split":
+        core = frozenset({"parse", "totals", "alerts", "notify"})
+        return [
+            settings.model_copy(update={"stages": core}),
+            second.model_copy(update={"stages": frozenset({"sinks"})}),
+        ]
+    raise ValueError(f"layout {layout!r}: one of {', '.join(LAYOUTS)}")
+
+
+async def _all_committed(every: list[Settings], timeout_s: float) -> float:
+    """When every worker's group has committed all it reads of raw reports, loss events and
+    deltas (the sinks ack after their writes)."""
+    finished = 0.0
+    for settings in every:
+        t = settings.topics
+        wanted = [t.raw_reports, t.loss_events, t.deltas]
+        read = [topic for topic in consumed_topics(settings) if topic in wanted]
+        finished = max(finished, await wait_committed(settings, read, timeout_s))
+    return finished
+
+
 async def measure_pipeline(
     ctx: BenchContext,
     events: int,
@@ -80,8 +116,10 @@ async def measure_pipeline(
     steady_rate: float = 100.0,
     steady_seconds: float = 10.0,
     timeout_s: float = 300.0,
+    layout: str = "one",
 ) -> PipelineFigures:
     settings = worker_settings(ctx, "pipeline")
+    every = layout_settings(settings, layout)
     timed_days = max(1, -(-events // EVENTS_PER_REPORT))
     steady_days = max(1, round(steady_rate * steady_seconds))
     series = report_series(1 + timed_days + steady_days, id_prefix="pipeline")
@@ -91,7 +129,14 @@ async def measure_pipeline(
     def note_arrival(key: bytes | None, value: bytes, at: float) -> None:
         arrivals.setdefault(orjson.loads(value)["source_id"], []).append(at)
 
-    worker = WorkerProcess(settings, log_path=ctx.workdir / f"{settings.app_id}.log").start()
+    workers = [
+        WorkerProcess(s, log_path=ctx.workdir / f"{s.group_id}.{n}.log").start()
+        for n, s in enumerate(every)
+    ]
+
+    def alive() -> bool:
+        return all(w.alive() for w in workers)
+
     watcher = OutputWatcher(
         settings.bootstrap_servers,
         settings.topics.deltas,
@@ -102,26 +147,27 @@ async def measure_pipeline(
     await watcher.start()
     try:
         await publish([classify_line(encode(d)) for d in warm], settings)
-        await watcher.wait_for(EVENTS_PER_REPORT, timeout_s, worker.alive)
+        await watcher.wait_for(EVENTS_PER_REPORT, timeout_s, alive)
 
         started = time.perf_counter()
         await publish([classify_line(encode(d)) for d in timed], settings)
         expected = EVENTS_PER_REPORT * (len(warm) + len(timed))
-        await watcher.wait_for(expected, timeout_s, worker.alive)
-        t = settings.topics
-        finished = await wait_committed(settings, [t.raw_reports, t.loss_events, t.deltas], 60)
+        await watcher.wait_for(expected, timeout_s, alive)
+        finished = await _all_committed(every, 60)
         throughput = rate(EVENTS_PER_REPORT * len(timed), started, finished)
 
         sent = await _steady(settings, steady, steady_rate)
         expected += EVENTS_PER_REPORT * len(steady)
-        await watcher.wait_for(expected, timeout_s, worker.alive)
+        await watcher.wait_for(expected, timeout_s, alive)
         latencies = [
             (at - sent[doc_id]) * 1000 for doc_id in sent for at in arrivals.get(doc_id, [])
         ]
-        rss = peak_rss_mb(worker.pid) if worker.pid is not None else None
+        peaks = [peak_rss_mb(w.pid) for w in workers if w.pid is not None]
+        rss = max((p for p in peaks if p is not None), default=None)
         return PipelineFigures(
             throughput, percentile(latencies, 50), percentile(latencies, 99), rss
         )
     finally:
         await watcher.stop()
-        worker.stop()
+        for worker in workers:
+            worker.stop()

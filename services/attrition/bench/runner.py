@@ -61,6 +61,7 @@ async def _broker_measurements(
     steady_rate: float,
     steady_seconds: float,
     say: Callable[[str], None],
+    layout: str = "one",
 ) -> tuple[
     float, float, float | None, float, tuple[float, float | None, float | None, float | None]
 ]:
@@ -76,8 +77,10 @@ async def _broker_measurements(
         quix = await measure_quix_stateful(ctx, messages)
     say(f"attrition totals stage, {events} loss events")
     totals = await measure_totals_stage(ctx, events)
-    say(f"attrition pipeline, {events} loss events, then {steady_rate:g} documents/s")
-    p = await measure_pipeline(ctx, events, steady_rate=steady_rate, steady_seconds=steady_seconds)
+    say(f"attrition pipeline ({layout}), {events} loss events, then {steady_rate:g} documents/s")
+    p = await measure_pipeline(
+        ctx, events, steady_rate=steady_rate, steady_seconds=steady_seconds, layout=layout
+    )
     return (
         raw,
         faust,
@@ -102,6 +105,7 @@ def run_bench(
     workdir: Path | None = None,
     tansu_bin: str | None = None,
     say: Callable[[str], None] = print,
+    layout: str = "one",
 ) -> BenchRun:
     notes: dict[str, str] = {}
     say("parsers on one core")
@@ -119,11 +123,14 @@ def run_bench(
         try:
             ctx = BenchContext(broker.bootstrap, where, partitions)
             raw, faust, quix, totals, (pipe, p50, p99, rss) = asyncio.run(
-                _broker_measurements(ctx, events, steady_rate, steady_seconds, say)
+                _broker_measurements(ctx, events, steady_rate, steady_seconds, say, layout)
             )
         finally:
             broker.stop()
-    notes["load"] = f"{events} loss events, {partitions} partitions, {os.cpu_count()} cores"
+    workers = "1 worker" if layout == "one" else f"2 workers ({layout})"
+    notes["load"] = (
+        f"{events} loss events, {partitions} partitions, {workers}, {os.cpu_count()} cores"
+    )
     figures = BenchFigures(
         parse_reports_per_s=parsers.reports_per_s,
         parse_articles_per_s=parsers.articles_per_s,

@@ -37,7 +37,7 @@ async def wait_committed(
     ends = await true_end_offsets(settings.bootstrap_servers, tps)
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.bootstrap_servers,
-        group_id=settings.app_id,
+        group_id=settings.group_id,
         enable_auto_commit=False,
     )
     await consumer.start()
@@ -48,6 +48,6 @@ async def wait_committed(
             if not behind:
                 return time.perf_counter()
             await asyncio.sleep(interval_s)
-        raise TimeoutError(f"group {settings.app_id} not committed after {timeout_s:.0f}s")
+        raise TimeoutError(f"group {settings.group_id} not committed after {timeout_s:.0f}s")
     finally:
         await consumer.stop()

@@ -22,11 +22,21 @@ def bench(
         None, "--workdir", help="Keep the logs and warehouses here (default: a temporary folder)."
     ),
     as_json: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
+    layout: str = typer.Option(
+        "one",
+        "--pipeline-layout",
+        help="Workers of the pipeline rows: `one`, `two` (both run every stage) or `split` "
+        "(parse, totals and alerts in one, the sinks in the other).",
+    ),
 ) -> None:
     """Parsers, a stock Faust agent, the raw client, Quix Streams and attrition's totals stage and
     whole pipeline, measured side by side on one embedded broker."""
+    from attrition.bench.pipeline import LAYOUTS
     from attrition.bench.runner import format_table, run_bench
     from attrition.settings import Settings
+
+    if layout not in LAYOUTS:
+        raise typer.BadParameter(f"one of {', '.join(LAYOUTS)}", param_hint="--pipeline-layout")
 
     def say(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
@@ -39,6 +49,7 @@ def bench(
         workdir=workdir,
         tansu_bin=Settings().tansu_bin,
         say=say,
+        layout=layout,
     )
     if as_json:
         typer.echo(json.dumps(run.as_json()))
