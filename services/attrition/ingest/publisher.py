@@ -87,13 +87,17 @@ async def publish_loss_events(
     events: Iterable[LossEvent],
     settings: Settings,
     on_progress: Callable[[PublishSummary], None] | None = None,
+    *,
+    declare_topics: bool = True,
 ) -> PublishSummary:
     """Put already-structured figures (a backfill) straight onto the loss-events topic.
 
     They take the same path from there on as parsed figures: totals, deltas, alerts, sinks.
     Each key's figures leave in order, `wire_batch_max_events` to a message
-    (contracts/batches.py); a key's partial batch waits for more until the input ends."""
-    await ensure_topics(settings)
+    (contracts/batches.py); a key's partial batch waits for more until the input ends.
+    `declare_topics=False` skips creating missing topics (the caller knows they exist)."""
+    if declare_topics:
+        await ensure_topics(settings)
     producer = make_producer(settings)
     await producer.start()
     summary = PublishSummary()
