@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from attrition.audit.ledger import AuditInput, RawMessage, WarehouseView, warehouse_view
 from attrition.broker.kafka_security import aiokafka_kwargs
 from attrition.broker.tansu_end_offsets import true_end_offsets
-from attrition.contracts.batches import decode_delta_batch, decode_loss_batch
+from attrition.contracts.batches import decode_delta_batch, decode_loss_batch, decode_single
 from attrition.contracts.events import DeadLetter
 from attrition.settings import Settings
 from attrition.sinks.warehouse import open_warehouse
@@ -105,10 +105,6 @@ def _decode(
     return decoded
 
 
-def _one(model: type[M]) -> Callable[[bytes], list[M]]:
-    return lambda value: [model.model_validate_json(value)]
-
-
 async def read_warehouse(url: str) -> WarehouseView:
     async with open_warehouse(url) as warehouse:
         losses: list[dict[str, Any]] = await warehouse.dump("loss_events")
@@ -137,7 +133,7 @@ async def collect(settings: Settings, warehouse_url: str | None = None) -> Colle
             decode_loss_batch, by_topic[topics.loss_events], skipped, topics.loss_events
         ),
         dead_letters=_decode(
-            _one(DeadLetter), by_topic[topics.dead_letters], skipped, topics.dead_letters
+            decode_single(DeadLetter), by_topic[topics.dead_letters], skipped, topics.dead_letters
         ),
         deltas=_decode(decode_delta_batch, by_topic[topics.deltas], skipped, topics.deltas),
         warehouse=await read_warehouse(warehouse_url or settings.warehouse),

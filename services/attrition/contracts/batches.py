@@ -66,3 +66,13 @@ def decode_loss_batch(payload: bytes) -> list[LossEvent]:
 
 def decode_delta_batch(payload: bytes) -> list[DeltaEvent]:
     return DeltaBatch.model_validate_json(payload).events
+
+
+def decode_single(model: type[E]) -> Callable[[bytes], list[E]]:
+    """The decoder of a topic that carries one event per message (alerts, dead letters), in
+    the shape of the batch decoders: readers of several topics then treat them alike."""
+
+    def decode(payload: bytes) -> list[E]:
+        return [model.model_validate_json(payload)]
+
+    return decode

@@ -11,9 +11,9 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from attrition.contracts.batches import decode_delta_batch, decode_loss_batch
+from attrition.contracts.batches import decode_delta_batch, decode_loss_batch, decode_single
 from attrition.contracts.events import AlertEvent, DeadLetter
 from attrition.sinks.warehouse import Warehouse, WriteBatch, open_warehouse
 from attrition.stream.batches import hold, release
@@ -79,11 +79,6 @@ def _merged(batches: list[WriteBatch]) -> WriteBatch:
     )
 
 
-def _one(model: type[BaseModel]) -> Callable[[bytes], list[Any]]:
-    """Decoder of a topic that carries one event per message."""
-    return lambda value: [model.model_validate_json(value)]
-
-
 def _decode_all(decode: Callable[[bytes], list[Any]], values: list[bytes], what: str) -> list[Any]:
     decoded: list[Any] = []
     for value in values:
@@ -130,10 +125,15 @@ def register(app: AttritionApp) -> None:
         "attrition.sink.loss-events",
     )
     sink(topics.deltas, decode_delta_batch, lambda e: WriteBatch(deltas=e), "attrition.sink.deltas")
-    sink(topics.alerts, _one(AlertEvent), lambda e: WriteBatch(alerts=e), "attrition.sink.alerts")
+    sink(
+        topics.alerts,
+        decode_single(AlertEvent),
+        lambda e: WriteBatch(alerts=e),
+        "attrition.sink.alerts",
+    )
     sink(
         topics.dead_letters,
-        _one(DeadLetter),
+        decode_single(DeadLetter),
         lambda e: WriteBatch(dead_letters=e),
         "attrition.sink.dead-letters",
     )

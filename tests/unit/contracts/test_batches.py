@@ -14,6 +14,7 @@ from attrition.contracts.batches import (
     chunks,
     decode_delta_batch,
     decode_loss_batch,
+    decode_single,
     encode_delta_batch,
     encode_loss_batch,
     group_by_key,
@@ -88,3 +89,10 @@ def test_unpacking_a_stage_batch_skips_what_would_corrupt_a_keys_state() -> None
     assert by_key[first.encode()][0] == a
     assert by_key[first.encode()][1] is messages[2]  # the key's last message
     assert by_key[second.encode()] == (b, messages[1])
+
+
+def test_a_single_event_topic_decodes_to_a_list_of_one() -> None:
+    event = _losses(1)[0]
+    assert decode_single(LossEvent)(encode(event)) == [event]
+    with pytest.raises(ValidationError):
+        decode_single(LossEvent)(b'{"event_id": "x"}')
