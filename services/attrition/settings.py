@@ -131,7 +131,8 @@ class Settings(BaseSettings):
         ge=1,
         le=1000,
         description="Most events in one loss-events or deltas message (contracts/batches.py); "
-        "500 keeps a message near 250 KB, well under Kafka's 1 MB default limit.",
+        "500 keeps a message near 250 KB. A batch is split further to stay under 512 KB "
+        "(Kafka's default limit is 1 MB) when its events carry long lines.",
     )
     session_timeout_s: float = Field(default=6.0, gt=0)
     processing_guarantee: Literal["at_least_once", "exactly_once"] = Field(

@@ -90,3 +90,33 @@ async def test_revision_emits_a_correction_for_that_day_and_the_next(
     assert all(d.replaces for d in corrections)
     totals, _ = await _warehouse_state(pipeline_settings)
     assert totals[Category.tanks] == (figures_for(2)[Category.tanks], date(2023, 3, 3))
+
+
+async def test_figures_with_long_lines_travel_in_messages_that_fit(
+    embedded_broker: object, tmp_path: Path
+) -> None:
+    """A year of one key whose every figure carries a 20,000-character line: far over a 1 MB
+    message in one batch, so the publisher and the stages split it; every figure arrives."""
+    from attrition.contracts.batches import MAX_BATCH_BYTES
+    from attrition.ingest.publisher import publish_loss_events
+    from attrition.parse.document_parser import parse_document
+    from pipeline_helpers import read_loss_events, read_topic
+
+    settings = isolated_settings(embedded_broker.url, tmp_path)  # type: ignore[attr-defined]
+    long_line = "tanks ‒ 3000 " + "x" * 19_990
+    tanks = [
+        e.model_copy(update={"span": e.span.model_copy(update={"text": long_line})})
+        for doc in report_series(date(2023, 1, 1), 120, id_prefix="long")
+        for e in parse_document(doc)[0]
+        if e.category is Category.tanks
+    ]
+    worker = WorkerProcess(settings, log_path=tmp_path / "worker.log").start()
+    try:
+        await publish_loss_events(tanks, settings)
+        await wait_until_idle(settings, timeout_s=120, worker=worker)
+    finally:
+        assert worker.stop() == 0, (tmp_path / "worker.log").read_text()[-3000:]
+    on_topic = await read_topic(settings, settings.topics.loss_events)
+    assert len(on_topic) > 1 and all(len(v) <= MAX_BATCH_BYTES for _, v in on_topic)
+    assert [e for _, e in await read_loss_events(settings)] == tanks
+    assert len([d for d in await read_deltas(settings) if d.category is Category.tanks]) == 120

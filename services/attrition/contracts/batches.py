@@ -49,6 +49,33 @@ def chunks(events: list[E], max_events: int) -> Iterator[list[E]]:
         yield events[start : start + max_events]
 
 
+#: Most bytes in one message's value: well under Kafka's default 1 MB request and message
+#: limits, whatever the events hold (a loss event's span can carry a 20,000-character line).
+MAX_BATCH_BYTES = 512 * 1024
+
+
+def payloads(
+    events: list[E],
+    encode: Callable[[list[E]], bytes],
+    max_events: int,
+    max_bytes: int = MAX_BATCH_BYTES,
+) -> Iterator[bytes]:
+    """Encoded batches of `events`, in order: at most `max_events` each, and halved until each
+    fits `max_bytes` (one encoding in the usual case; a single event is never split)."""
+    for part in chunks(events, max_events):
+        yield from _fitting(part, encode, max_bytes)
+
+
+def _fitting(part: list[E], encode: Callable[[list[E]], bytes], max_bytes: int) -> Iterator[bytes]:
+    payload = encode(part)
+    if len(payload) <= max_bytes or len(part) == 1:
+        yield payload
+        return
+    middle = len(part) // 2
+    yield from _fitting(part[:middle], encode, max_bytes)
+    yield from _fitting(part[middle:], encode, max_bytes)
+
+
 def encode_loss_batch(events: list[LossEvent]) -> bytes:
     """The JSON of a LossEventBatch (pydantic's serializer: the events are already valid)."""
     return LossEventBatch.__pydantic_serializer__.to_json(

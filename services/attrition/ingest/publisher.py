@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaProducer
 
 from attrition.broker.kafka_security import aiokafka_kwargs
 from attrition.broker.topic_admin import ensure_topics
-from attrition.contracts.batches import LossEventBatch, encode_loss_batch
+from attrition.contracts.batches import LossEventBatch, encode_loss_batch, payloads
 from attrition.contracts.events import LossEvent, RawDocument
 from attrition.contracts.vocabulary import DocumentKind
 from attrition.contracts.wire import headers_for
@@ -106,12 +106,10 @@ async def publish_loss_events(
     waiting: dict[str, list[LossEvent]] = {}
 
     async def send(key: str, batch: list[LossEvent]) -> None:
-        await producer.send(
-            settings.topics.loss_events,
-            value=encode_loss_batch(batch),
-            key=key.encode(),
-            headers=headers,
-        )
+        for payload in payloads(batch, encode_loss_batch, limit):
+            await producer.send(
+                settings.topics.loss_events, value=payload, key=key.encode(), headers=headers
+            )
         summary.sent += len(batch)
         if on_progress is not None:
             on_progress(summary)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from attrition.contracts.batches import LossEventBatch, chunks, encode_loss_batch, group_by_key
+from attrition.contracts.batches import LossEventBatch, encode_loss_batch, group_by_key, payloads
 from attrition.contracts.events import DeadLetter, LossEvent
 from attrition.contracts.wire import encode, headers_for
 from attrition.parse.document_parser import process_raw
@@ -83,10 +83,8 @@ def register(app: AttritionApp) -> None:
             # Awaiting the producer waits for room in its buffer, not for delivery; Faust
             # flushes the producer before it commits the batch's offsets.
             for key, keyed in group_by_key(events, _totals_key).items():
-                for part in chunks(keyed, max_events):
-                    await produce(
-                        loss_topic, key.encode(), encode_loss_batch(part), None, None, _LOSS_HEADERS
-                    )
+                for payload in payloads(keyed, encode_loss_batch, max_events):
+                    await produce(loss_topic, key.encode(), payload, None, None, _LOSS_HEADERS)
             release(batch)
 
 

@@ -19,7 +19,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from attrition.contracts.batches import DeltaBatch, chunks, decode_loss_batch, encode_delta_batch
+from attrition.contracts.batches import DeltaBatch, decode_loss_batch, encode_delta_batch, payloads
 from attrition.contracts.events import CurrentTotal, DeltaEvent, LossEvent
 from attrition.contracts.vocabulary import DocumentKind
 from attrition.contracts.wire import encode, headers_for
@@ -98,8 +98,8 @@ def register(app: AttritionApp) -> None:
         pending[key] = (ledger, last)
         # Awaiting `send` waits for room in the producer's buffer, not for delivery: Faust
         # flushes the producer before it commits, and it commits only flushed messages.
-        for part in chunks(deltas, max_events):
-            await produce(deltas_topic, key, encode_delta_batch(part), None, None, _DELTA_HEADERS)
+        for payload in payloads(deltas, encode_delta_batch, max_events):
+            await produce(deltas_topic, key, payload, None, None, _DELTA_HEADERS)
         # The topic is compacted: the latest total per key and kind is all it keeps.
         for kind in kinds:
             latest = ledger.current(kind)

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from attrition.bench.load import loss_events, reports_for_events
 from attrition.contracts.batches import (
+    MAX_BATCH_BYTES,
     DeltaBatch,
     chunks,
     decode_delta_batch,
@@ -18,6 +19,7 @@ from attrition.contracts.batches import (
     encode_delta_batch,
     encode_loss_batch,
     group_by_key,
+    payloads,
 )
 from attrition.contracts.events import LossEvent
 from attrition.contracts.wire import encode
@@ -96,3 +98,19 @@ def test_a_single_event_topic_decodes_to_a_list_of_one() -> None:
     assert decode_single(LossEvent)(encode(event)) == [event]
     with pytest.raises(ValidationError):
         decode_single(LossEvent)(b'{"event_id": "x"}')
+
+
+def test_batches_of_long_lines_are_split_to_fit_a_message_and_keep_their_order() -> None:
+    long_line = "tanks ‒ 3000 " + "x" * 19_990
+    events = [
+        e.model_copy(update={"span": e.span.model_copy(update={"text": long_line})})
+        for e in _losses(60)
+    ]
+    sent = list(payloads(events, encode_loss_batch, max_events=500))
+    assert len(sent) > 1
+    assert all(len(p) <= MAX_BATCH_BYTES for p in sent)
+    assert [e for p in sent for e in decode_loss_batch(p)] == events
+    # The usual case: one encoding, one message.
+    assert list(payloads(_losses(26), encode_loss_batch, max_events=500)) == [
+        encode_loss_batch(_losses(26))
+    ]
