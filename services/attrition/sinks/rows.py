@@ -6,11 +6,12 @@ exactly the same values.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, TypeVar
+
+import orjson
 
 from attrition.contracts.events import AlertEvent, DeadLetter, DeltaEvent, LossEvent
 
@@ -41,7 +42,7 @@ def _text(value: Enum | None) -> str | None:
 
 
 def _json_list(values: Iterable[Enum]) -> str:
-    return json.dumps([v.value for v in values], separators=(",", ":"))
+    return orjson.dumps([v.value for v in values]).decode()
 
 
 def _float(value: float | None) -> float | None:
