@@ -58,7 +58,9 @@ def register(app: AttritionApp) -> None:
     async def raise_alerts(stream: Any) -> None:
         async for batch in stream.take_events(batch_size, within=batch_seconds):
             hold(batch)
-            by_key, received = unpack_by_key(batch, decode_delta_batch, "delta batch")
+            by_key, received = unpack_by_key(
+                batch, lambda m: app.decoder.events(m, decode_delta_batch), "delta batch"
+            )
             metrics.events_in.labels(names.deltas).inc(received)
             for key_bytes, (deltas, last) in by_key.items():
                 for alert in observe_key(key_bytes, deltas, last):

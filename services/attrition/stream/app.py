@@ -11,6 +11,7 @@ import faust
 from attrition.broker.kafka_security import faust_credentials
 from attrition.settings import Settings
 from attrition.stream.log_format import logging_config
+from attrition.stream.shared_decode import SharedDecoder, readers_per_topic
 from attrition.stream.topics import Topics
 
 
@@ -19,6 +20,7 @@ class AttritionApp(faust.App):
 
     settings: Settings
     topics_: Topics
+    decoder: SharedDecoder
 
 
 def create_app(settings: Settings) -> AttritionApp:
@@ -59,6 +61,7 @@ def create_app(settings: Settings) -> AttritionApp:
     )
     app.settings = settings
     app.topics_ = Topics.declare(app, settings)
+    app.decoder = SharedDecoder(readers_per_topic(settings))
 
     from attrition.stream import (
         alert_agent,

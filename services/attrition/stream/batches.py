@@ -55,11 +55,13 @@ def as_current(event: Any) -> None:
 
 
 def unpack_by_key(
-    batch: Sequence[Any], decode: Callable[[bytes], list[K]], what: str
+    batch: Sequence[Any], decode: Callable[[Any], list[K]], what: str
 ) -> tuple[dict[bytes, tuple[list[K], Any]], int]:
     """The events of a batch of framed messages (contracts/batches.py), by message key in
     arrival order, each with the key's last message (the one a table write takes its
-    partition from), and how many events there were.
+    partition from), and how many events there were. `decode` takes a Faust message; the
+    lists it returns may be shared with other stages (stream/shared_decode.py) and are never
+    changed here.
 
     A message that does not decode, has no key, or holds another key's events is logged and
     skipped: fed to a key's state it would corrupt that state from then on."""
@@ -68,7 +70,7 @@ def unpack_by_key(
     for event in batch:
         key = event.message.key
         try:
-            events = decode(event.message.value)
+            events = decode(event.message)
         except ValidationError as exc:
             log.error("undecodable %s on key %r skipped: %s", what, key, exc)
             continue
@@ -78,8 +80,8 @@ def unpack_by_key(
             continue
         count += len(events)
         kept = by_key.get(key)
+        merged = list(events) if kept is None else kept[0]
         if kept is not None:
-            kept[0].extend(events)
-            events = kept[0]
-        by_key[key] = (events, event)
+            merged.extend(events)
+        by_key[key] = (merged, event)
     return by_key, count

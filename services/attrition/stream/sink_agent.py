@@ -79,11 +79,12 @@ def _merged(batches: list[WriteBatch]) -> WriteBatch:
     )
 
 
-def _decode_all(decode: Callable[[bytes], list[Any]], values: list[bytes], what: str) -> list[Any]:
+def _decode_all(decode: Callable[[Any], list[Any]], messages: list[Any], what: str) -> list[Any]:
+    """Every event of a batch of Faust messages; one that does not decode is logged, skipped."""
     decoded: list[Any] = []
-    for value in values:
+    for message in messages:
         try:
-            decoded.extend(decode(value))
+            decoded.extend(decode(message))
         except ValidationError as exc:
             log.error("undecodable %s skipped by the sink: %s", what, exc)
     return decoded
@@ -112,7 +113,9 @@ def register(app: AttritionApp) -> None:
             ):
                 # Held until the write returns: a failed write must not be acked.
                 hold(batch)
-                events = _decode_all(decode, [event.message.value for event in batch], name)
+                events = _decode_all(
+                    lambda m: app.decoder.events(m, decode), [e.message for e in batch], name
+                )
                 metrics.events_in.labels(topic_name).inc(len(events))
                 if events:
                     await writer.write(to_batch(events))

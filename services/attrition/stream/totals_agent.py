@@ -139,6 +139,10 @@ def register(app: AttritionApp) -> None:
     @app.agent(topics.loss_events, name="attrition.totals")
     async def keep_totals(stream: Any) -> None:
         nonlocal last_batch
+
+        def decode(message: Any) -> list[LossEvent]:
+            return app.decoder.events(message, decode_loss_batch)
+
         # The producer itself, not `topic.send`: the same buffered send without building a
         # FutureMessage per event; the deltas topic is declared by the agents that read it.
         produce = app.producer.send
@@ -146,7 +150,7 @@ def register(app: AttritionApp) -> None:
             hold(batch)
             async with lock:
                 try:
-                    by_key, received = unpack_by_key(batch, decode_loss_batch, "loss-event batch")
+                    by_key, received = unpack_by_key(batch, decode, "loss-event batch")
                     metrics.events_in.labels(names.loss_events).inc(received)
                     sent = 0
                     for key, (losses, last) in by_key.items():

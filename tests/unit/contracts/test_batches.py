@@ -86,7 +86,7 @@ def test_unpacking_a_stage_batch_skips_what_would_corrupt_a_keys_state() -> None
         _message(None, encode_loss_batch(a)),  # no key
         _message(first.encode(), b"not json"),
     ]
-    by_key, count = unpack_by_key(messages, decode_loss_batch, "loss-event batch")
+    by_key, count = unpack_by_key(messages, lambda m: decode_loss_batch(m.value), "batch")
     assert count == len(a) + len(b)
     assert by_key[first.encode()][0] == a
     assert by_key[first.encode()][1] is messages[2]  # the key's last message

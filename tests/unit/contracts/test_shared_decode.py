@@ -1,0 +1,79 @@
+"""A framed message read by two stages of one worker is decoded once, and handed to both."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from pydantic import ValidationError
+
+from attrition.bench.load import loss_events, reports_for_events
+from attrition.contracts.batches import decode_loss_batch, encode_loss_batch
+from attrition.contracts.events import LossEvent
+from attrition.settings import Settings
+from attrition.stream.shared_decode import SharedDecoder, readers_per_topic
+
+
+class CountingDecoder:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, payload: bytes) -> list[LossEvent]:
+        self.calls += 1
+        return decode_loss_batch(payload)
+
+
+def _message(offset: int, value: bytes, topic: str = "loss") -> SimpleNamespace:
+    """The attributes of a Faust message the decoder reads."""
+    return SimpleNamespace(topic=topic, partition=0, offset=offset, value=value)
+
+
+PAYLOAD = encode_loss_batch(list(loss_events(reports_for_events(13, id_prefix="shared"))))
+
+
+def test_two_readers_share_one_decoding_and_nothing_is_kept_after() -> None:
+    decode = CountingDecoder()
+    shared = SharedDecoder({"loss": 2})
+    first = shared.events(_message(7, PAYLOAD), decode)
+    second = shared.events(_message(7, PAYLOAD), decode)
+    assert first is second and decode.calls == 1
+    assert shared.held == 0
+    shared.events(_message(7, PAYLOAD), decode)  # a redelivery: decoded again
+    assert decode.calls == 2
+
+
+def test_a_topic_with_one_reader_keeps_nothing() -> None:
+    decode = CountingDecoder()
+    shared = SharedDecoder({"loss": 1})
+    shared.events(_message(1, PAYLOAD), decode)
+    shared.events(_message(1, PAYLOAD), decode)
+    assert decode.calls == 2 and shared.held == 0
+
+
+def test_a_reader_far_behind_costs_a_bounded_memory_and_decodes_for_itself() -> None:
+    decode = CountingDecoder()
+    shared = SharedDecoder({"loss": 2}, max_held=30)
+    for offset in range(5):  # the first reader runs ahead
+        shared.events(_message(offset, PAYLOAD), decode)
+    assert shared.held <= 30
+    for offset in range(5):  # the second catches up: the oldest were dropped
+        assert shared.events(_message(offset, PAYLOAD), decode) == decode_loss_batch(PAYLOAD)
+    assert decode.calls == 5 + 3  # the three dropped, decoded again; the two kept, not
+
+
+def test_an_undecodable_message_fails_for_every_reader() -> None:
+    shared = SharedDecoder({"loss": 2})
+    for _ in range(2):
+        with pytest.raises(ValidationError):
+            shared.events(_message(3, b'{"events": []}'), decode_loss_batch)
+    assert shared.held == 0
+
+
+def test_readers_follow_the_worker_stages() -> None:
+    every = Settings()
+    assert readers_per_topic(every) == {every.topics.loss_events: 2, every.topics.deltas: 2}
+    totals_only = Settings(stages=frozenset({"totals"}))
+    assert readers_per_topic(totals_only) == {
+        every.topics.loss_events: 1,
+        every.topics.deltas: 0,
+    }
