@@ -1,8 +1,7 @@
 """LossEvents built from values the parsers have already checked, without validating them again.
 
-pydantic's `model_construct` costs more than validation itself (it walks every field in
-Python); these helpers set the four slots a validated model has, and nothing else. They are
-for the parsers' own values only: tests prove every event so built equals
+The slot setters are in `contracts/trusted.py` (the ledger builds its deltas the same way);
+these are for the parsers' own values only: tests prove every event so built equals
 `LossEvent.model_validate(event.model_dump())` and survives a JSON round trip.
 """
 
@@ -10,17 +9,10 @@ from __future__ import annotations
 
 from typing import Final
 
-from pydantic import BaseModel
-
 from attrition.contracts.events import LossEvent, TextSpan
+from attrition.contracts.trusted import NEW, SET_DICT, SET_EXTRA, SET_FIELDS_SET, SET_PRIVATE
 
-NEW: Final = object.__new__
-# pydantic keeps these in slots; the slot descriptors' own setters skip the attribute lookup
-# object.__setattr__ makes on every call.
-SET_DICT: Final = BaseModel.__dict__["__dict__"].__set__
-SET_FIELDS_SET: Final = BaseModel.__dict__["__pydantic_fields_set__"].__set__
-SET_EXTRA: Final = BaseModel.__dict__["__pydantic_extra__"].__set__
-SET_PRIVATE: Final = BaseModel.__dict__["__pydantic_private__"].__set__
+__all__ = ["NEW", "SET_DICT", "SET_EXTRA", "SET_FIELDS_SET", "SET_PRIVATE", "event", "span"]
 
 EVENT_FIELDS: Final = frozenset(LossEvent.model_fields)
 SPAN_FIELDS: Final = frozenset(TextSpan.model_fields)

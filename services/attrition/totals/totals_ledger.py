@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
 
+from attrition.contracts import trusted
 from attrition.contracts.events import DeltaEvent, LossEvent, stable_id
 from attrition.contracts.vocabulary import (
     Category,
@@ -286,23 +287,26 @@ class TotalsLedger:
             change = view.total - view.previous_total
             days = (view.as_of - view.previous_as_of).days
         s = self._state
-        return DeltaEvent(
-            delta_id=view.delta_id,
-            claimant=s.claimant,
-            subject=s.subject,
-            category=s.category,
-            source_kind=kind,
-            as_of=view.as_of,
-            total=view.total,
-            previous_as_of=view.previous_as_of,
-            previous_total=view.previous_total,
-            change=change,
-            reported_delta=view.reported_delta,
-            days=days,
-            flags=flags,
-            replaces=replaces,
-            source_id=view.source_id,
-            event_id=view.event_id,
+        # Every value is the ledger's own, from validated figures: no second validation.
+        return trusted.delta(
+            {
+                "delta_id": view.delta_id,
+                "claimant": s.claimant,
+                "subject": s.subject,
+                "category": s.category,
+                "source_kind": kind,
+                "as_of": view.as_of,
+                "total": view.total,
+                "previous_as_of": view.previous_as_of,
+                "previous_total": view.previous_total,
+                "change": change,
+                "reported_delta": view.reported_delta,
+                "days": days,
+                "flags": flags,
+                "replaces": replaces,
+                "source_id": view.source_id,
+                "event_id": view.event_id,
+            }
         )
 
 
