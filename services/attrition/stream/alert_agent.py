@@ -41,17 +41,25 @@ def register(app: AttritionApp) -> None:
         value_type=bytes,
     )
 
+    # The bytes last written to the table from the detector's live state of each key: while
+    # the table still holds those very bytes (identity: recovery or a rebalance puts new
+    # objects there), the live state is current and is not decoded again.
+    written: dict[bytes, bytes] = {}
+
     def observe_key(key_bytes: bytes, deltas: list[DeltaEvent], last: Any) -> list[AlertEvent]:
         """`last`: the key's last message of the batch (the table write's partition)."""
         key = key_bytes.decode()
         stored = states.get(key_bytes)
-        detector.load_key_state(key, orjson.loads(stored) if stored else None)
+        # Out of the cache while the state changes: a failure leaves the table's state to load.
+        if stored is None or written.pop(key_bytes, None) is not stored:
+            detector.load_key_state(key, orjson.loads(stored) if stored else None)
         alerts: list[AlertEvent] = []
         for delta in deltas:
             alerts.extend(detector.observe(delta))
         as_current(last)
-        states[key_bytes] = orjson.dumps(detector.key_state(key))
-        detector.load_key_state(key, None)  # the table is the state; keep memory bounded
+        data = orjson.dumps(detector.key_state(key))
+        states[key_bytes] = data
+        written[key_bytes] = data
         return alerts
 
     @app.agent(topics.deltas, name="attrition.alerts")
