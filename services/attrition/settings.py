@@ -116,7 +116,7 @@ class Settings(BaseSettings):
         description="Most messages the parse, totals and alert stages take at once.",
     )
     stream_batch_seconds: float = Field(
-        default=0.05,
+        default=0.02,
         gt=0,
         description="Longest wait for a batch to fill: the latency a quiet stream pays.",
     )
