@@ -30,8 +30,10 @@ new rate simply replaces the old one in the window and is judged like any other.
 
 from __future__ import annotations
 
+import heapq
 import math
 import statistics
+from bisect import bisect_left, insort
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -66,6 +68,55 @@ class _SeriesState:
     totals: dict[date, int] = field(default_factory=dict)  # last total seen per day
     seen: dict[str, date] = field(default_factory=dict)  # insertion order = age, for eviction
     newest: date | None = None
+    # Indexes derived from the three above (never stored, never compared): their days in
+    # order, and `seen` as a heap of (day, id), so that the baseline reads just its days and
+    # pruning pops just the expired ones instead of walking every entry on every new day.
+    _rate_days: list[date] = field(init=False, compare=False, repr=False)
+    _total_days: list[date] = field(init=False, compare=False, repr=False)
+    _seen_heap: list[tuple[date, str]] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._rate_days = sorted(self.window)
+        self._total_days = sorted(self.totals)
+        self._seen_heap = [(day, ident) for ident, day in self.seen.items()]
+        heapq.heapify(self._seen_heap)
+
+    def rates_between(self, start: date, end: date) -> list[float]:
+        """The window's rates of the days in [start, end), oldest first."""
+        days = self._rate_days
+        return [self.window[d] for d in days[bisect_left(days, start) : bisect_left(days, end)]]
+
+    def set_rate(self, day: date, rate: float) -> None:
+        if day not in self.window:
+            insort(self._rate_days, day)
+        self.window[day] = rate
+
+    def drop_rate(self, day: date) -> None:
+        if day in self.window:
+            del self.window[day]
+            del self._rate_days[bisect_left(self._rate_days, day)]
+
+    def set_total(self, day: date, total: int) -> None:
+        if day not in self.totals:
+            insort(self._total_days, day)
+        self.totals[day] = total
+
+    def remember(self, ident: str, day: date) -> None:
+        self.seen[ident] = day
+        heapq.heappush(self._seen_heap, (day, ident))
+
+    def forget_before(self, oldest_kept: date) -> None:
+        """Drop every day (and every id of a day) before `oldest_kept`."""
+        for days, values in ((self._rate_days, self.window), (self._total_days, self.totals)):
+            cut = bisect_left(days, oldest_kept)
+            for day in days[:cut]:
+                del values[day]
+            del days[:cut]
+        heap = self._seen_heap
+        while heap and heap[0][0] < oldest_kept:
+            day, ident = heapq.heappop(heap)
+            if self.seen.get(ident) == day:  # else evicted, or remembered again for another day
+                del self.seen[ident]
 
     def to_plain(self) -> dict[str, Any]:
         return {
@@ -141,7 +192,7 @@ class SpikeDetector:
         if state is None:
             return None
         start = as_of - timedelta(days=self.settings.window_days)
-        rates = [rate for day, rate in state.window.items() if start <= day < as_of]
+        rates = state.rates_between(start, as_of)
         if len(rates) < self.settings.min_history_days:
             return None
         median = statistics.median(rates)
@@ -165,12 +216,12 @@ class SpikeDetector:
         rate = delta.change / days
         baseline = self.baseline(key, delta.as_of)
         rebased = self._is_rebase(state, delta)
-        state.totals[delta.as_of] = delta.total
+        state.set_total(delta.as_of, delta.total)
         if self._is_data_quality(delta, rebased):
             # The day's figure is suspect: whatever clean rate it had must not feed the baseline.
-            state.window.pop(delta.as_of, None)
+            state.drop_rate(delta.as_of)
             return self._emit(state, self._data_quality_alert(delta, rate, days, baseline))
-        state.window[delta.as_of] = rate
+        state.set_rate(delta.as_of, rate)
         if baseline is None or rate <= 0:
             return []
         return self._emit(state, self._spike_alert(delta, rate, days, baseline))
@@ -275,17 +326,11 @@ class SpikeDetector:
         return [alert]
 
     def _remember(self, state: _SeriesState, ident: str, day: date) -> None:
-        state.seen[ident] = day
+        state.remember(ident, day)
         if state.newest is None or day > state.newest:
             state.newest = day
-            oldest_kept = day - timedelta(days=self.settings.horizon_days)
             # Days behind the horizon can never be in a judged day's window again.
-            for old in [d for d in state.window if d < oldest_kept]:
-                del state.window[old]
-            for old in [d for d in state.totals if d < oldest_kept]:
-                del state.totals[old]
-            for old_id in [i for i, d in state.seen.items() if d < oldest_kept]:
-                del state.seen[old_id]
+            state.forget_before(day - timedelta(days=self.settings.horizon_days))
         while len(state.seen) > self.settings.max_remembered_ids:
             del state.seen[next(iter(state.seen))]
 
