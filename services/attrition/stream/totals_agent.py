@@ -93,8 +93,10 @@ def register(app: AttritionApp) -> None:
             if changed:  # else a duplicate, or a figure that moves no total
                 deltas.extend(changed)
                 kinds[loss.source_kind] = None
-        if ledger is None or not deltas:
-            return 0  # nothing changed: the next batch reads the table's bytes again
+        if ledger is None:
+            return 0
+        # Back to the table even when no delta came of it: a figure that moves no total (a
+        # second source agreeing with the first) is still state the next figures are judged by.
         pending[key] = (ledger, last)
         # Awaiting `send` waits for room in the producer's buffer, not for delivery: Faust
         # flushes the producer before it commits, and it commits only flushed messages.
