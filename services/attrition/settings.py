@@ -158,6 +158,17 @@ class Settings(BaseSettings):
     alerts: AlertSettings = AlertSettings()
     ingest: IngestSettings = IngestSettings()
 
+    def topics_read_by(self, stage: Stage) -> tuple[str, ...]:
+        """The topics a stage consumes: what its consumer group commits, what it decodes."""
+        t = self.topics
+        return {
+            "parse": (t.raw_reports, t.raw_articles),
+            "totals": (t.loss_events,),
+            "alerts": (t.deltas,),
+            "notify": (t.alerts,),
+            "sinks": (t.loss_events, t.deltas, t.alerts, t.dead_letters),
+        }[stage]
+
     @property
     def group_id(self) -> str:
         """The Faust app id the worker uses: its consumer group, table and changelog prefix.

@@ -15,15 +15,8 @@ from attrition.settings import Settings
 def consumed_topics(settings: Settings) -> list[str]:
     """The topics the worker's stages read, in pipeline order."""
     t = settings.topics
-    reads = {
-        "parse": [t.raw_reports, t.raw_articles],
-        "totals": [t.loss_events],
-        "alerts": [t.deltas],
-        "notify": [t.alerts],
-        "sinks": [t.loss_events, t.deltas, t.alerts, t.dead_letters],
-    }
     ordered = [t.raw_reports, t.raw_articles, t.loss_events, t.deltas, t.alerts, t.dead_letters]
-    wanted = {topic for stage in settings.stages for topic in reads[stage]}
+    wanted = {topic for stage in settings.stages for topic in settings.topics_read_by(stage)}
     return [topic for topic in ordered if topic in wanted]
 
 

@@ -20,13 +20,15 @@ MAX_HELD_EVENTS = 200_000
 
 
 def readers_per_topic(settings: Settings) -> dict[str, int]:
-    """How many of this worker's stages read each framed topic."""
-    stages = settings.stages
-    t = settings.topics
-    return {
-        t.loss_events: ("totals" in stages) + ("sinks" in stages),
-        t.deltas: ("alerts" in stages) + ("sinks" in stages),
-    }
+    """How many of this worker's stages read each framed topic (the stages that decode through
+    the shared decoder; other topics are decoded by their one reader each)."""
+    framed = (settings.topics.loss_events, settings.topics.deltas)
+    readers = dict.fromkeys(framed, 0)
+    for stage in settings.stages:
+        for topic in settings.topics_read_by(stage):
+            if topic in readers:
+                readers[topic] += 1
+    return readers
 
 
 class SharedDecoder:

@@ -71,9 +71,7 @@ def test_an_undecodable_message_fails_for_every_reader() -> None:
 
 def test_readers_follow_the_worker_stages() -> None:
     every = Settings()
-    assert readers_per_topic(every) == {every.topics.loss_events: 2, every.topics.deltas: 2}
+    t = every.topics
+    assert readers_per_topic(every) == {t.loss_events: 2, t.deltas: 2}
     totals_only = Settings(stages=frozenset({"totals"}))
-    assert readers_per_topic(totals_only) == {
-        every.topics.loss_events: 1,
-        every.topics.deltas: 0,
-    }
+    assert readers_per_topic(totals_only) == {t.loss_events: 1, t.deltas: 0}
