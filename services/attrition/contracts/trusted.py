@@ -8,28 +8,47 @@ event so built equals `Model.model_validate(event.model_dump())` and survives a 
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, TypeVar
 
 from pydantic import BaseModel
 
-from attrition.contracts.events import DeltaEvent
+from attrition.contracts.events import DeltaEvent, LossEvent, TextSpan
 
 NEW: Final = object.__new__
 # pydantic keeps these in slots; the slot descriptors' own setters skip the attribute lookup
-# object.__setattr__ makes on every call.
+# object.__setattr__ makes on every call. The report parser's line loop inlines them.
 SET_DICT: Final = BaseModel.__dict__["__dict__"].__set__
 SET_FIELDS_SET: Final = BaseModel.__dict__["__pydantic_fields_set__"].__set__
 SET_EXTRA: Final = BaseModel.__dict__["__pydantic_extra__"].__set__
 SET_PRIVATE: Final = BaseModel.__dict__["__pydantic_private__"].__set__
 
+EVENT_FIELDS: Final = frozenset(LossEvent.model_fields)
+SPAN_FIELDS: Final = frozenset(TextSpan.model_fields)
 DELTA_FIELDS: Final = frozenset(DeltaEvent.model_fields)
 
+M = TypeVar("M", bound=BaseModel)
 
-def delta(values: dict[str, object]) -> DeltaEvent:
-    """A DeltaEvent from every one of its fields, in declaration order, already valid."""
-    made = NEW(DeltaEvent)
+
+def built(model: type[M], values: dict[str, object], fields: frozenset[str]) -> M:
+    """A `model` from every one of its fields (`fields`), in declaration order, already valid."""
+    made: M = NEW(model)
     SET_DICT(made, values)
-    SET_FIELDS_SET(made, set(DELTA_FIELDS))
+    SET_FIELDS_SET(made, set(fields))
     SET_EXTRA(made, None)
     SET_PRIVATE(made, None)
     return made
+
+
+def span(start: int, end: int, text: str) -> TextSpan:
+    """A TextSpan; the caller guarantees 0 <= start <= end."""
+    return built(TextSpan, {"start": start, "end": end, "text": text}, SPAN_FIELDS)
+
+
+def event(values: dict[str, object]) -> LossEvent:
+    """A LossEvent from the parsers' own values."""
+    return built(LossEvent, values, EVENT_FIELDS)
+
+
+def delta(values: dict[str, object]) -> DeltaEvent:
+    """A DeltaEvent from the ledger's own values."""
+    return built(DeltaEvent, values, DELTA_FIELDS)

@@ -14,6 +14,7 @@ from datetime import date
 from itertools import accumulate
 from typing import Final, NamedTuple
 
+from attrition.contracts import trusted
 from attrition.contracts.events import LossEvent, RawDocument, loss_event_id
 from attrition.contracts.vocabulary import (
     Category,
@@ -24,7 +25,6 @@ from attrition.contracts.vocabulary import (
     QualityFlag,
     Subject,
 )
-from attrition.parse import trusted
 from attrition.parse.article_attribution import Attribution, attribution_for, find_attributions
 from attrition.parse.article_claims import (
     AsOfHow,

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final, NamedTuple
 
+from attrition.contracts import trusted
 from attrition.contracts.events import LossEvent, RawDocument, TextSpan, loss_event_id
 from attrition.contracts.vocabulary import (
     Category,
@@ -29,7 +30,7 @@ from attrition.contracts.vocabulary import (
     QualityFlag,
     Subject,
 )
-from attrition.parse import numbers, trusted
+from attrition.parse import numbers
 from attrition.parse.label_table import (
     AGGREGATOR_UK,
     OFFICIAL_EN,

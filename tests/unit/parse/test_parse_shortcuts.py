@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from attrition.contracts import trusted
 from attrition.contracts.events import LossEvent, RawDocument, TextSpan, loss_event_id
 from attrition.contracts.vocabulary import DocumentKind, QualityFlag
 from attrition.evaluation.throughput import measure
@@ -19,7 +20,6 @@ from attrition.parse import (
     article_dates,
     article_sentences,
     numbers,
-    trusted,
 )
 from attrition.parse.article_attribution import _source_before, find_attributions
 from attrition.parse.article_dates import DateHints, find_dates
