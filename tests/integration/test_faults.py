@@ -352,5 +352,9 @@ async def test_stages_split_over_two_workers_give_the_one_worker_result(
         assert codes == [0, 0], "\n".join(log_tail(log) for log in logs)
     report = await audited(settings, docs)
     assert report.loss_event_ids == 3 * 200
+    # Each stage ran in one of the two workers only: a worker running every stage would parse
+    # and total everything a second time, putting each loss event and delta on its topic twice.
+    assert report.loss_event_messages == report.loss_event_ids
+    assert report.delta_messages == report.delta_ids
     async with _warehouse(settings) as warehouse:
         assert await warehouse.delta_ids(current_only=True) == clean_current_ids(docs)
