@@ -6,8 +6,7 @@ hard-codes 1,500 ms for its worker consumer, so on Tansu each hop between stages
 for records that were already there (publish → delta p50 about 1.3 s at 100 documents/s). With
 100 ms the same probe reads each record within 1-4 ms; 25 ms keeps the hops of a pipeline
 short when records come sparsely (an idle fetch per partition leader every 25 ms costs nothing).
-Against Apache Kafka none of this is
-installed: there a long wait costs nothing."""
+Against Apache Kafka none of this is installed: there a long wait costs nothing."""
 
 from __future__ import annotations
 
