@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence, Set
 from datetime import date
 
+from attrition.contracts import trusted
 from attrition.contracts.events import LossEvent
 from attrition.contracts.vocabulary import Category, QualityFlag
 from attrition.parse.label_table import WAR_START, categories_in_use
@@ -13,11 +14,15 @@ from attrition.parse.numbers import days_between
 
 
 def with_flags(event: LossEvent, flags: Sequence[QualityFlag]) -> LossEvent:
-    """The event with `flags` added to its quality (each flag once, order kept)."""
+    """The event with `flags` added to its quality (each flag once, order kept).
+
+    Built from the event's own valid values (`trusted.event`): `model_copy` deep-walks the
+    model in Python, and a report dated after a category appeared but not listing it (or any
+    report a check doubts) flags every one of its figures."""
     new = [flag for flag in dict.fromkeys(flags) if flag not in event.quality]
     if not new:
         return event
-    return event.model_copy(update={"quality": [*event.quality, *new]})
+    return trusted.event({**event.__dict__, "quality": [*event.quality, *new]})
 
 
 def document_in_doubt(as_of: date, today: date, categories: Set[Category]) -> bool:
