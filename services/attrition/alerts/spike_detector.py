@@ -32,14 +32,13 @@ from __future__ import annotations
 
 import heapq
 import math
-import statistics
 from bisect import bisect_left, insort
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 from attrition.alerts.settings import AlertSettings
-from attrition.contracts.events import AlertEvent, DeltaEvent, stable_id, totals_key
+from attrition.contracts.events import AlertEvent, DeltaEvent, stable_id
 from attrition.contracts.vocabulary import AlertKind, Category, DeltaFlag, Severity
 
 STATE_VERSION = 1
@@ -195,14 +194,17 @@ class SpikeDetector:
         rates = state.rates_between(start, as_of)
         if len(rates) < self.settings.min_history_days:
             return None
-        median = statistics.median(rates)
-        mad = statistics.median(abs(rate - median) for rate in rates)
+        rates.sort()
+        median = _median_of_sorted(rates)
+        mad = _median_of_sorted(sorted([abs(rate - median) for rate in rates]))
         scale = max(MAD_TO_SIGMA * mad, math.sqrt(max(median, 1.0)))
         return Baseline(median=median, scale=scale, days=len(rates))
 
     def observe(self, delta: DeltaEvent) -> list[AlertEvent]:
-        key = totals_key(delta.claimant, delta.subject, delta.category)
-        state = self._states.setdefault(key, _SeriesState())
+        key = delta.totals_key
+        state = self._states.get(key)
+        if state is None:
+            state = self._states[key] = _SeriesState()
         if delta.delta_id in state.seen:
             return []
         horizon = timedelta(days=self.settings.horizon_days)
@@ -333,6 +335,14 @@ class SpikeDetector:
             state.forget_before(day - timedelta(days=self.settings.horizon_days))
         while len(state.seen) > self.settings.max_remembered_ids:
             del state.seen[next(iter(state.seen))]
+
+
+def _median_of_sorted(values: list[float]) -> float:
+    """`statistics.median` of an already sorted list (the same arithmetic, without its sort)."""
+    middle = len(values) // 2
+    if len(values) % 2:
+        return values[middle]
+    return (values[middle - 1] + values[middle]) / 2
 
 
 def _days_spanned(delta: DeltaEvent) -> int:
