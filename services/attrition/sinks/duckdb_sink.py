@@ -90,12 +90,30 @@ def _applied_versions(con: Connection) -> list[int]:
         return []
 
 
+# Column → SQL type of each table, read from the database the first time a process writes to
+# it: every database a process writes has been migrated to the same (latest) schema.
+_column_types: dict[str, dict[str, str]] = {}
+
+
+def column_types(con: Connection, table: str) -> dict[str, str]:
+    types = _column_types.get(table)
+    if types is None:
+        found = con.execute(statements.COLUMN_TYPES.replace("%s", "?"), [table]).fetchall()
+        if not found:
+            raise LookupError(f"warehouse table {table!r} does not exist")
+        types = _column_types[table] = dict(found)
+    return types
+
+
 def run_steps(con: Connection, steps: Sequence[statements.Step]) -> None:
     """Run a batch's steps in one transaction."""
     con.execute("BEGIN TRANSACTION")
     try:
         for step in steps:
-            sql, params = step.unnest_statement() if isinstance(step, Upsert) else step
+            if isinstance(step, Upsert):
+                sql, params = step.json_statement(column_types(con, step.table))
+            else:
+                sql, params = step
             con.execute(sql.replace("%s", "?"), params)
         con.execute("COMMIT")
     except BaseException:

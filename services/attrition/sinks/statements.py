@@ -13,9 +13,11 @@ cannot move a total back and a correction of the latest day replaces that day's 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from attrition.sinks.rows import (
     ALERT_COLUMNS,
@@ -56,8 +58,8 @@ class Upsert:
     """Rows for one table, keyed on its primary key: kept (`update=False`) or replaced.
 
     Each engine takes its own fast batched path: PostgreSQL multi-row VALUES lists, DuckDB
-    one INSERT … SELECT UNNEST over a list per column (binding thousands of scalar
-    parameters costs DuckDB ~7x more than binding the same values as a few lists).
+    one INSERT … SELECT UNNEST over a list per column, the lists handed over as one JSON text
+    that DuckDB parses itself (see `json_statement`).
     """
 
     table: str
@@ -93,13 +95,21 @@ class Upsert:
             found.append((sql, [value for row in chunk for value in row]))
         return found
 
-    def unnest_statement(self) -> Statement:
-        unnested = ", ".join(["UNNEST(%s)"] * len(self.columns))
+    def json_statement(self, types: Mapping[str, str]) -> Statement:
+        """DuckDB: the rows as one parameter, a JSON object of one list per column, turned
+        into the table's column types (`types`, column → SQL type) by DuckDB's strict JSON
+        transform. Binding the same values as Python lists converts each one while holding
+        the interpreter (about 9 µs a loss event in a profile of the worker, against well
+        under 1 µs for orjson), and the worker's agents wait for it."""
+        structure = orjson.dumps({c: f"{types[c]}[]" for c in self.columns}).decode()
+        columns = ", ".join(self.columns)
+        unnested = ", ".join(f"UNNEST(j.{c})" for c in self.columns)
         sql = (
-            f"INSERT INTO {self.table} ({', '.join(self.columns)}) "
-            f"SELECT {unnested} {self._conflict}"
+            f"INSERT INTO {self.table} ({columns}) SELECT {unnested} FROM "
+            f"(SELECT json_transform_strict(%s, '{structure}') AS j) {self._conflict}"
         )
-        return sql, [list(column) for column in zip(*self.rows, strict=True)]
+        lists = dict(zip(self.columns, map(list, zip(*self.rows, strict=True)), strict=True))
+        return sql, [orjson.dumps(lists).decode()]
 
 
 Step = Upsert | Statement
@@ -193,6 +203,7 @@ DAILY_LOSSES_QUERY = (
 )
 ALL_DELTA_IDS = "SELECT delta_id FROM deltas"
 CURRENT_DELTA_IDS = "SELECT delta_id FROM deltas WHERE superseded_by IS NULL"
+COLUMN_TYPES = "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = %s"
 APPLIED_VERSIONS = "SELECT version FROM schema_version ORDER BY version"
 RECORD_VERSION = "INSERT INTO schema_version (version, description, applied_at) VALUES (%s, %s, %s)"
 
