@@ -11,7 +11,7 @@ from pathlib import Path
 
 from attrition.bench.common import BenchContext
 from attrition.bench.faust_passthrough import measure_faust_passthrough
-from attrition.bench.load import loss_events, reports_for_events
+from attrition.bench.load import loss_events, series_holding
 from attrition.bench.parsers import measure_parsers
 from attrition.bench.pipeline import measure_pipeline
 from attrition.bench.quix_stateful import measure_quix_stateful, quix_missing
@@ -65,7 +65,7 @@ async def _broker_measurements(
 ) -> tuple[
     float, float, float | None, float, tuple[float, float | None, float | None, float | None]
 ]:
-    losses = list(loss_events(reports_for_events(events, id_prefix="load")))[:events]
+    losses = list(loss_events(series_holding(events, id_prefix="load")))[:events]
     messages = [(e.totals_key.encode(), encode(e)) for e in losses]
     say(f"raw aiokafka ceiling, {len(messages)} messages")
     raw = await measure_raw_ceiling(ctx, messages)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 from attrition.bench.common import BenchContext, OutputWatcher, rate
-from attrition.bench.load import EVENTS_PER_REPORT, loss_events, reports_for_events
+from attrition.bench.load import events_in, loss_events, series_holding
 from attrition.bench.worker import worker_settings
 from attrition.ingest.publisher import publish_loss_events
 from attrition.stream.worker_process import WorkerProcess
@@ -18,8 +18,11 @@ from attrition.stream.worker_process import WorkerProcess
 
 async def measure_totals_stage(ctx: BenchContext, events: int, timeout_s: float = 240.0) -> float:
     settings = worker_settings(ctx, "totals").model_copy(update={"stages": frozenset({"totals"})})
-    losses = list(loss_events(reports_for_events(events + EVENTS_PER_REPORT, id_prefix="totals")))
-    warm, timed = losses[:EVENTS_PER_REPORT], losses[EVENTS_PER_REPORT:]
+    reports = series_holding(events, id_prefix="totals")
+    losses = list(loss_events(reports))
+    # The first report's figures warm the worker up; the timed events are the rest.
+    first = events_in(reports[:1])
+    warm, timed = losses[:first], losses[first:]
     worker = WorkerProcess(settings, log_path=ctx.workdir / f"{settings.app_id}.log").start()
     watcher = await OutputWatcher(
         settings.bootstrap_servers, settings.topics.deltas, ctx.partitions, framed=True

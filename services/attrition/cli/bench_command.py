@@ -25,8 +25,9 @@ def bench(
     layout: str = typer.Option(
         "one",
         "--pipeline-layout",
-        help="Workers of the pipeline rows: `one`, `two` (both run every stage) or `split` "
-        "(parse, totals and alerts in one, the sinks in the other).",
+        help="Workers of the pipeline rows: `one`, `two` (both run every stage), `split` "
+        "(parse, totals and alerts in one, the sinks in the other) or `halves` (parse and "
+        "totals in one, alerts and sinks in the other).",
     ),
 ) -> None:
     """Parsers, a stock Faust agent, the raw client, Quix Streams and attrition's totals stage and

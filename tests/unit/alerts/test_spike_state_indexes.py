@@ -8,13 +8,13 @@ from datetime import date, timedelta
 
 from attrition.alerts.settings import AlertSettings
 from attrition.alerts.spike_detector import SpikeDetector
-from attrition.bench.load import loss_events, reports_for_events
+from attrition.bench.load import loss_events, series_holding
 from attrition.totals.totals_ledger import TotalsLedger
 
 
 def test_indexes_match_the_plain_state_through_shuffles_repeats_and_evictions() -> None:
     settings = AlertSettings(window_days=7, horizon_days=20, max_remembered_ids=16)
-    events = list(loss_events(reports_for_events(13 * 120, id_prefix="idx")))
+    events = list(loss_events(series_holding(13 * 120, id_prefix="idx")))
     rng = random.Random(11)
     events = events + rng.sample(events, 200)
     rng.shuffle(events)

@@ -6,9 +6,13 @@ from __future__ import annotations
 from dataclasses import fields
 from datetime import date
 
-from attrition.bench.load import EVENTS_PER_REPORT, loss_events, report_series
+import pytest
+
+from attrition.bench.load import events_in, loss_events, report_series, series_holding
 from attrition.bench.pipeline import percentile
 from attrition.bench.runner import BenchFigures, BenchRun, format_table
+from attrition.parse.document_parser import parse_document
+from attrition.parse.label_table import categories_in_use
 from attrition.totals.totals_ledger import TotalsLedger
 
 JSON_KEYS = {
@@ -33,14 +37,30 @@ def test_generated_series_ends_yesterday_and_each_event_yields_one_delta() -> No
     assert docs[-1].published == date(2024, 5, 31)
     assert docs[0].published == date(2024, 5, 2)
     events = list(loss_events(docs))
-    assert len(events) == 30 * EVENTS_PER_REPORT
+    assert len(events) == 30 * 14 == events_in(docs)  # submarines are listed from 2023-09-14
     ledgers: dict[str, TotalsLedger] = {}
     deltas = 0
     for event in events:
         ledger = ledgers.setdefault(event.totals_key, TotalsLedger.for_event(event))
         deltas += len(ledger.apply(event))
-    assert len(ledgers) == EVENTS_PER_REPORT
+    assert len(ledgers) == 14
     assert deltas == len(events)  # what lets the bench detect a stage's end by counting
+
+
+@pytest.mark.parametrize("last", [date(2022, 6, 30), date(2023, 9, 20), date(2026, 5, 10)])
+def test_generated_reports_list_what_real_ones_of_their_date_list(last: date) -> None:
+    # Across each day a category was added: every report is read whole and none is flagged.
+    for doc in report_series(20, id_prefix="real", last=last):
+        events, warnings = parse_document(doc)
+        assert {e.category for e in events} == categories_in_use(doc.published)
+        assert len(events) == events_in([doc])
+        assert not warnings and not any(e.quality for e in events)
+
+
+def test_series_holding_is_the_shortest_series_with_enough_events() -> None:
+    docs = series_holding(100, id_prefix="h", last=date(2024, 6, 1))
+    assert docs[-1].published == date(2024, 6, 1)
+    assert events_in(docs) >= 100 > events_in(docs[1:])
 
 
 def test_percentile_is_nearest_rank() -> None:

@@ -8,7 +8,7 @@ import orjson
 import pytest
 from pydantic import ValidationError
 
-from attrition.bench.load import loss_events, reports_for_events
+from attrition.bench.load import loss_events, series_holding
 from attrition.contracts.batches import (
     MAX_BATCH_BYTES,
     DeltaBatch,
@@ -28,7 +28,7 @@ from attrition.totals.totals_ledger import TotalsLedger
 
 
 def _losses(n: int) -> list[LossEvent]:
-    return list(loss_events(reports_for_events(n, id_prefix="batches")))[:n]
+    return list(loss_events(series_holding(n, id_prefix="batches")))[:n]
 
 
 def test_a_batch_is_the_events_json_in_order_and_decodes_back() -> None:
@@ -60,9 +60,9 @@ def test_an_empty_batch_or_a_malformed_event_is_refused() -> None:
 
 
 def test_grouping_keeps_each_keys_order_and_chunks_bound_the_size() -> None:
-    events = _losses(13 * 5)
+    events = _losses(15 * 5)  # five reports of 15 lines
     grouped = group_by_key(events, lambda e: e.totals_key)
-    assert len(grouped) == 13
+    assert len(grouped) == 15
     for key, keyed in grouped.items():
         assert keyed == [e for e in events if e.totals_key == key]
     parts = list(chunks(list(range(7)), 3))

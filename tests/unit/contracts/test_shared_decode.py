@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from pydantic import ValidationError
 
-from attrition.bench.load import loss_events, reports_for_events
+from attrition.bench.load import loss_events, series_holding
 from attrition.contracts.batches import decode_loss_batch, encode_loss_batch
 from attrition.contracts.events import LossEvent
 from attrition.settings import Settings
@@ -28,7 +28,7 @@ def _message(offset: int, value: bytes, topic: str = "loss") -> SimpleNamespace:
     return SimpleNamespace(topic=topic, partition=0, offset=offset, value=value)
 
 
-PAYLOAD = encode_loss_batch(list(loss_events(reports_for_events(13, id_prefix="shared"))))
+PAYLOAD = encode_loss_batch(list(loss_events(series_holding(13, id_prefix="shared"))))
 
 
 def test_two_readers_share_one_decoding_and_nothing_is_kept_after() -> None:

@@ -7,13 +7,13 @@ import random
 
 import orjson
 
-from attrition.bench.load import loss_events, reports_for_events
+from attrition.bench.load import loss_events, series_holding
 from attrition.contracts.events import DeltaEvent
 from attrition.totals.totals_ledger import TotalsLedger
 
 
 def test_ledger_deltas_equal_validated_ones_and_survive_json() -> None:
-    events = list(loss_events(reports_for_events(13 * 40, id_prefix="trusted")))
+    events = list(loss_events(series_holding(13 * 40, id_prefix="trusted")))
     rng = random.Random(5)
     rng.shuffle(events)  # out of order: corrections, late days, replaces links
     ledgers: dict[str, TotalsLedger] = {}
