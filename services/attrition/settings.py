@@ -110,6 +110,13 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warn", "error"] = "info"
     sink_batch_size: int = Field(default=5000, ge=1)
     sink_batch_seconds: float = Field(default=0.5, gt=0)
+    warehouse_hold_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="Longest a worker keeps a DuckDB file's write connection open across "
+        "writes that follow each other (0: connect for every write). Readers such as "
+        "`attrition totals` wait up to about this long while a backfill writes.",
+    )
     stream_batch_size: int = Field(
         default=1000,
         ge=1,

@@ -3,15 +3,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+import duckdb
+import pytest
+
+from attrition.sinks.duckdb_sink import IDLE_RELEASE_SECONDS
 from attrition.sinks.export import export_warehouse
 from attrition.sinks.warehouse import open_warehouse
-from synthetic_losses import CATEGORIES
+from synthetic_losses import CATEGORIES, synthetic_year
 
 READS = 25
 MAX_DAYS = 800  # the writer stops sooner, when the stop file appears
@@ -24,9 +29,9 @@ from pathlib import Path
 from synthetic_losses import synthetic_year
 from attrition.sinks.warehouse import open_warehouse
 
-async def main(url, start, days, stop):
+async def main(url, start, days, stop, hold):
     data = synthetic_year(start=date.fromisoformat(start), days=days, days_per_batch=1)
-    async with open_warehouse(url) as warehouse:
+    async with open_warehouse(url, hold_seconds=hold) as warehouse:
         for n, batch in enumerate(data.batches, 1):
             await warehouse.write(batch)
             if n == 1:
@@ -35,16 +40,19 @@ async def main(url, start, days, stop):
                 break
     print(n, flush=True)
 
-asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])))
+asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]), float(sys.argv[5])))
 """
 
 
-async def test_reads_succeed_while_another_process_writes(tmp_path: Path) -> None:
+# 0.5: as the worker's sink does, the writer keeps its connection across back-to-back writes
+# (at most half a second at a time here), and readers still get their turn.
+@pytest.mark.parametrize("hold", [0.0, 0.5])
+async def test_reads_succeed_while_another_process_writes(tmp_path: Path, hold: float) -> None:
     url = f"duckdb:///{tmp_path / 'busy.duckdb'}"
     stop = tmp_path / "stop"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), *sys.path])}
     writer = subprocess.Popen(
-        [sys.executable, "-c", WRITER, url, START.isoformat(), str(MAX_DAYS), str(stop)],
+        [sys.executable, "-c", WRITER, url, START.isoformat(), str(MAX_DAYS), str(stop), str(hold)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -81,3 +89,23 @@ async def test_reads_succeed_while_another_process_writes(tmp_path: Path) -> Non
         counts = await warehouse.counts()
     assert {t.as_of for t in final} == {START + timedelta(days=batches - 1)}
     assert counts["deltas"] == batches * len(CATEGORIES)
+
+
+async def test_a_held_write_connection_is_let_go_once_writes_stop(tmp_path: Path) -> None:
+    path = tmp_path / "held.duckdb"
+    data = synthetic_year(start=START, days=3, days_per_batch=1)
+    async with open_warehouse(f"duckdb:///{path}", hold_seconds=30) as warehouse:
+        for batch in data.batches:
+            await warehouse.write(batch)
+        # Still held right after the writes: another connection of this process with the
+        # other access mode is refused (outside it, a reader waits and retries).
+        with pytest.raises(duckdb.ConnectionException):
+            duckdb.connect(str(path), read_only=True).close()
+        assert len(await warehouse.current_totals()) == len(CATEGORIES)  # reads use it
+        await asyncio.sleep(IDLE_RELEASE_SECONDS * 3)
+        reader = duckdb.connect(str(path), read_only=True)  # let go: no wait, no retry
+        try:
+            (deltas,) = reader.execute("SELECT count(*) FROM deltas").fetchone() or (0,)
+        finally:
+            reader.close()
+        assert deltas == 3 * len(CATEGORIES)

@@ -125,8 +125,10 @@ class Warehouse(abc.ABC):
         await self.close()
 
 
-def open_warehouse(url: str) -> Warehouse:
-    """The warehouse a URL names, not yet opened.
+def open_warehouse(url: str, *, hold_seconds: float = 0.0) -> Warehouse:
+    """The warehouse a URL names, not yet opened. `hold_seconds`: how long a DuckDB file's
+    write connection may stay open across writes that follow each other (see DuckDbWarehouse;
+    a PostgreSQL warehouse keeps its connections in any case).
 
     `duckdb:///relative/or/absolute.duckdb` (three slashes, then the path as written, so
     `duckdb:////var/lib/a.duckdb` is absolute), `duckdb:///:memory:`, or a libpq URL
@@ -138,7 +140,7 @@ def open_warehouse(url: str) -> Warehouse:
         path = url.removeprefix("duckdb://").removeprefix("/")
         if not path:
             raise ValueError(f"no database file in warehouse URL {url!r}")
-        return DuckDbWarehouse(path)
+        return DuckDbWarehouse(path, hold_seconds=hold_seconds)
     if url.startswith(("postgresql://", "postgres://")):
         from attrition.sinks.postgres_sink import PostgresWarehouse
 

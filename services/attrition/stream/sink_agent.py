@@ -32,8 +32,9 @@ class WarehouseWriter:
     is what a DuckDB write costs most (it connects per write). Each caller still returns only
     once its own events are written, so none acks an event before its row exists."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, hold_seconds: float = 0.0) -> None:
         self.url = url
+        self.hold_seconds = hold_seconds
         self._warehouse: Warehouse | None = None
         self._lock = asyncio.Lock()
         self._pending: list[tuple[WriteBatch, asyncio.Future[None]]] = []
@@ -46,7 +47,7 @@ class WarehouseWriter:
                 waiting, self._pending = self._pending, []
                 try:
                     if self._warehouse is None:
-                        self._warehouse = open_warehouse(self.url)
+                        self._warehouse = open_warehouse(self.url, hold_seconds=self.hold_seconds)
                         await self._warehouse.open()
                     await self._warehouse.write(_merged([b for b, _ in waiting]))
                 except BaseException as exc:
@@ -93,7 +94,7 @@ def _decode_all(decode: Callable[[Any], list[Any]], messages: list[Any], what: s
 def register(app: AttritionApp) -> None:
     topics = app.topics_
     settings = app.settings
-    writer = WarehouseWriter(settings.warehouse)
+    writer = WarehouseWriter(settings.warehouse, settings.warehouse_hold_seconds)
     app.warehouse_writer = writer  # type: ignore[attr-defined]
 
     metrics = app.metrics  # type: ignore[attr-defined]
