@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import duckdb
+import pyarrow as pa
 
 from attrition.sinks import migrations, statements
 from attrition.sinks.statements import Upsert
@@ -106,16 +107,49 @@ def column_types(con: Connection, table: str) -> dict[str, str]:
     return types
 
 
+# The Arrow type of each DuckDB column type the migrations use. A value that does not fit
+# (an int beyond INTEGER, say) fails the batch loudly rather than being cast.
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "VARCHAR": pa.string(),
+    "BIGINT": pa.int64(),
+    "INTEGER": pa.int32(),
+    "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    "DATE": pa.date32(),
+    "TIMESTAMP WITH TIME ZONE": pa.timestamp("us", tz="UTC"),
+}
+_BATCH_RELATION = "attrition_batch_rows"
+
+
+def arrow_rows(step: Upsert, types: dict[str, str]) -> pa.Table:
+    """An upsert's rows as an Arrow table in the target table's column types.
+
+    DuckDB reads an Arrow table in place. Binding a list per column instead converted every
+    value in Python while holding the interpreter, and a JSON text of the lists had DuckDB
+    parse it on one thread: 20,000 loss events took 280-320 ms that way, 100-150 ms so."""
+    columns = zip(*step.rows, strict=True)
+    return pa.table(
+        {
+            name: pa.array(values, type=_ARROW_TYPES[types[name]])
+            for name, values in zip(step.columns, columns, strict=True)
+        }
+    )
+
+
 def run_steps(con: Connection, steps: Sequence[statements.Step]) -> None:
     """Run a batch's steps in one transaction."""
     con.execute("BEGIN TRANSACTION")
     try:
         for step in steps:
             if isinstance(step, Upsert):
-                sql, params = step.json_statement(column_types(con, step.table))
+                con.register(_BATCH_RELATION, arrow_rows(step, column_types(con, step.table)))
+                try:
+                    con.execute(step.insert_from(_BATCH_RELATION))
+                finally:
+                    con.unregister(_BATCH_RELATION)
             else:
                 sql, params = step
-            con.execute(sql.replace("%s", "?"), params)
+                con.execute(sql.replace("%s", "?"), params)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
