@@ -130,8 +130,10 @@ class Settings(BaseSettings):
     totals_flush_seconds: float = Field(
         default=1.0,
         gt=0,
-        description="How often the totals stage writes changed ledgers to its table (and so "
-        "to the changelog); its input is committed no sooner. Deltas leave without waiting.",
+        description="How often the totals and alert stages write changed state (ledgers, "
+        "detector states) to their tables and so to the changelog, and the totals stage the "
+        "current totals; their input is committed no sooner. Deltas and alerts leave without "
+        "waiting.",
     )
     wire_batch_max_events: int = Field(
         default=500,

@@ -6,24 +6,22 @@ the table's partition count, so each worker owns the ledgers of the partitions i
 no repartitioning hop is needed.
 
 Events are taken in batches: a key's ledger is decoded once and fed every event of the key in
-the batch in arrival order; its deltas leave at once. The ledger goes back to the table at most
-every `totals_flush_seconds` under load, or as soon as the input stops (one changelog record
-per key per flush, not one per event or per batch: the ledger is the key's whole history, about
-100 KB), and a message is acked only once
-the ledger holding its figures is in the table, so a crash before the flush redelivers it."""
+the batch in arrival order; its deltas leave at once. The ledger goes back to the table, and
+the key's current totals to their compacted topic, once per flush (stream/deferred_writes.py:
+every `totals_flush_seconds` under load, or as soon as the input stops), and a message is
+acked only once the ledger holding its figures is in the table."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from typing import TYPE_CHECKING, Any
 
 from attrition.contracts.batches import DeltaBatch, decode_loss_batch, encode_delta_batch, payloads
 from attrition.contracts.events import CurrentTotal, DeltaEvent, LossEvent
 from attrition.contracts.vocabulary import DocumentKind
 from attrition.contracts.wire import encode, headers_for
-from attrition.stream.batches import as_current, hold, release, unpack_by_key
+from attrition.stream.batches import hold, unpack_by_key
+from attrition.stream.deferred_writes import DeferredWrites
 from attrition.totals.totals_ledger import TotalsLedger
 
 if TYPE_CHECKING:
@@ -59,18 +57,14 @@ def register(app: AttritionApp) -> None:
     totals_topic = names.current_totals
     max_events = app.settings.wire_batch_max_events
 
-    # Ledgers changed since the last flush, with the key's last message (the table write's
-    # partition), and the messages whose effects they hold: acked only once flushed.
-    pending: dict[bytes, tuple[TotalsLedger, Any]] = {}
-    held: list[Any] = []
-    lock = asyncio.Lock()
-    flush_every = app.settings.totals_flush_seconds
-    quiet_after = 2 * batch_seconds  # no batch for this long: the input has stopped for now
-    last_flush = last_batch = time.monotonic()
+    # Ledgers ahead of the table (changed since the last flush), and the source kinds whose
+    # current total moved in each: written, and their current totals sent, at the flush.
+    live: dict[bytes, TotalsLedger] = {}
+    moved: dict[bytes, dict[DocumentKind, None]] = {}
 
     def ledger_of(key: bytes) -> TotalsLedger | None:
-        if key in pending:
-            return pending[key][0]
+        if key in live:
+            return live[key]
         state = ledgers.get(key)
         # The ledger decoded last time is reused while the table still holds the very bytes
         # written from it (identity, not equality: recovery or a rebalance puts new objects
@@ -81,7 +75,7 @@ def register(app: AttritionApp) -> None:
         return TotalsLedger.from_bytes(state) if state else None
 
     async def apply_key(produce: Any, key: bytes, losses: list[LossEvent], last: Any) -> int:
-        """Feed one key's events of a batch to its ledger; send what changed. `last` is the
+        """Feed one key's events of a batch to its ledger; send its deltas. `last` is the
         key's last message of the batch. Returns the number of deltas sent."""
         ledger = ledger_of(key)
         deltas: list[DeltaEvent] = []
@@ -97,16 +91,26 @@ def register(app: AttritionApp) -> None:
             return 0
         # Back to the table even when no delta came of it: a figure that moves no total (a
         # second source agreeing with the first) is still state the next figures are judged by.
-        pending[key] = (ledger, last)
+        live[key] = ledger
+        moved.setdefault(key, {}).update(kinds)
+        writes.changed(key, last)
         # Awaiting `send` waits for room in the producer's buffer, not for delivery: Faust
         # flushes the producer before it commits, and it commits only flushed messages.
         for payload in payloads(deltas, encode_delta_batch, max_events):
             await produce(deltas_topic, key, payload, None, None, _DELTA_HEADERS)
-        # The topic is compacted: the latest total per key and kind is all it keeps.
-        for kind in kinds:
+        return len(deltas)
+
+    async def write_ledger(key: bytes) -> None:
+        ledger = live.pop(key)
+        written = ledger.to_bytes()
+        ledgers[key] = written
+        decoded[key] = (written, ledger)
+        # The topic is compacted: the latest total per key and kind is all it keeps, so it is
+        # sent once per key and kind per flush, with the ledger it comes from.
+        for kind in moved.pop(key, {}):
             latest = ledger.current(kind)
             if latest is not None:
-                await produce(
+                await app.producer.send(
                     totals_topic,
                     f"{key.decode()}/{kind.value}".encode(),
                     current_total_record(latest),
@@ -114,34 +118,23 @@ def register(app: AttritionApp) -> None:
                     None,
                     _TOTAL_HEADERS,
                 )
-        return len(deltas)
 
-    def flush() -> None:
-        """Write each changed ledger to the table (one changelog record per key per flush, as
-        Quix writes one per key per checkpoint), then ack the messages they hold."""
-        nonlocal last_flush
-        last_flush = time.monotonic()
-        for key, (ledger, last) in pending.items():
-            as_current(last)
-            written = ledger.to_bytes()
-            ledgers[key] = written
-            decoded[key] = (written, ledger)
-        pending.clear()
-        flushed = held[:]
-        held.clear()
-        release(flushed)
-
-    def forget() -> None:
-        """After a failure: drop the ledgers ahead of the table and never ack what they hold;
-        those messages are redelivered after a restart and replayed onto the table's state."""
-        pending.clear()
+    def forget_live() -> None:
+        live.clear()
+        moved.clear()
         decoded.clear()
-        held.clear()
+
+    writes = DeferredWrites(
+        write_ledger,
+        flush_every=app.settings.totals_flush_seconds,
+        # No batch for this long: the input has stopped for now.
+        quiet_after=2 * batch_seconds,
+        on_forget=forget_live,
+    )
+    writes.register(app, "totals")
 
     @app.agent(topics.loss_events, name="attrition.totals")
     async def keep_totals(stream: Any) -> None:
-        nonlocal last_batch
-
         def decode(message: Any) -> list[LossEvent]:
             return app.decoder.events(message, decode_loss_batch)
 
@@ -150,7 +143,7 @@ def register(app: AttritionApp) -> None:
         produce = app.producer.send
         async for batch in stream.take_events(batch_size, within=batch_seconds):
             hold(batch)
-            async with lock:
+            async with writes.lock:
                 try:
                     by_key, received = unpack_by_key(batch, decode, "loss-event batch")
                     metrics.events_in.labels(names.loss_events).inc(received)
@@ -159,26 +152,7 @@ def register(app: AttritionApp) -> None:
                         sent += await apply_key(produce, key, losses, last)
                     if sent:
                         metrics.events_out.labels(names.deltas).inc(sent)
+                    await writes.batch_done(batch)
                 except BaseException:
-                    forget()
+                    writes.forget()
                     raise
-                held.extend(batch)
-                last_batch = time.monotonic()
-                if last_batch - last_flush >= flush_every:
-                    flush()
-
-    @app.timer(interval=min(quiet_after, flush_every))  # type: ignore[untyped-decorator]
-    async def flush_totals() -> None:
-        # A stream that has stopped brings no batch to flush on: flush as soon as it is quiet,
-        # so its last messages are committed (and `wait_until_idle` returns) without waiting
-        # for the next interval, let alone the next message.
-        async with lock:
-            now = time.monotonic()
-            if held and (now - last_batch >= quiet_after or now - last_flush >= flush_every):
-                flush()
-
-    @app.on_before_shutdown.connect  # type: ignore[arg-type]
-    async def flush_totals_at_shutdown(app: Any, **kwargs: Any) -> None:
-        async with lock:
-            if held:
-                flush()

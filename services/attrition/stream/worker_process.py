@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from aiokafka import TopicPartition
+
 from attrition.broker.consumer_progress import group_lag
 from attrition.settings import Settings
 
@@ -83,6 +85,7 @@ async def wait_until_idle(
     its output yet; Faust commits every quarter second here."""
     deadline = time.monotonic() + timeout_s
     quiet = 0
+    lag: dict[TopicPartition, int] = {}
     while time.monotonic() < deadline:
         if worker is not None and not worker.alive():
             raise RuntimeError("the worker exited before the pipeline was idle (see its log)")
@@ -92,4 +95,5 @@ async def wait_until_idle(
         if quiet >= settle_checks:
             return
         await asyncio.sleep(interval_s)
-    raise TimeoutError(f"pipeline not idle after {timeout_s:.0f}s")
+    behind = {str(tp): n for tp, n in lag.items() if n}
+    raise TimeoutError(f"pipeline not idle after {timeout_s:.0f}s; lag {behind}")

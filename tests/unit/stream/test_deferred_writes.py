@@ -1,0 +1,78 @@
+"""stream/deferred_writes.py: a stage's state written once per key per flush, its messages acked
+only after that write, and never after a failure."""
+
+from __future__ import annotations
+
+import time
+
+from attrition.stream.deferred_writes import DeferredWrites
+
+
+class Message:
+    """What the helper touches of a Faust event: ack (via batches.release), and being weakly
+    referenced as the current event of a table write."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.acks = 0
+
+    def ack(self) -> None:
+        self.acks += 1
+
+
+def _deferred(flush_every: float = 60.0) -> tuple[DeferredWrites, list[bytes], list[int]]:
+    written: list[bytes] = []
+    forgotten: list[int] = []
+
+    async def write(key: bytes) -> None:
+        written.append(key)
+
+    deferred = DeferredWrites(
+        write, flush_every=flush_every, quiet_after=0.05, on_forget=lambda: forgotten.append(1)
+    )
+    return deferred, written, forgotten
+
+
+async def test_each_changed_key_is_written_once_per_flush_then_its_messages_are_acked() -> None:
+    deferred, written, _ = _deferred()
+    batches = [[Message("a1"), Message("b1")], [Message("a2")]]
+    for batch in batches:
+        for message in batch:
+            deferred.changed(message.name[0].encode(), message)
+        await deferred.batch_done(batch)
+    assert written == [] and all(m.acks == 0 for b in batches for m in b)
+    assert deferred.is_changed(b"a") and not deferred.is_changed(b"c")
+    await deferred.flush()
+    assert written == [b"a", b"b"]  # once each, however many batches changed them
+    assert all(m.acks == 1 for b in batches for m in b)
+    assert not deferred.is_changed(b"a") and not deferred.due()
+
+
+async def test_a_batch_flushes_once_the_interval_has_run() -> None:
+    deferred, written, _ = _deferred(flush_every=0.0)
+    message = Message("k")
+    deferred.changed(b"k", message)
+    await deferred.batch_done([message])
+    assert written == [b"k"] and message.acks == 1
+
+
+async def test_a_quiet_input_is_due_for_a_flush() -> None:
+    deferred, _, _ = _deferred()
+    assert not deferred.due()  # nothing held
+    message = Message("k")
+    deferred.changed(b"k", message)
+    await deferred.batch_done([message])
+    assert not deferred.due()
+    time.sleep(0.06)
+    assert deferred.due()
+
+
+async def test_after_a_failure_nothing_is_written_or_acked() -> None:
+    deferred, written, forgotten = _deferred()
+    message = Message("k")
+    deferred.changed(b"k", message)
+    await deferred.batch_done([message])
+    deferred.forget()
+    await deferred.flush()
+    assert written == [] and message.acks == 0 and forgotten == [1]
+    assert not deferred.due()
