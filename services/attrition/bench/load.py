@@ -70,12 +70,10 @@ def render(as_of: date) -> str:
     )
 
 
-def report_series(
-    days: int, *, id_prefix: str, today: date | None = None, last: date | None = None
-) -> list[RawDocument]:
+def report_series(days: int, *, id_prefix: str, last: date | None = None) -> list[RawDocument]:
     """`days` daily reports ending on `last`, by default yesterday (so none lies in the
     future)."""
-    last = last or (today or date.today()) - timedelta(days=1)
+    last = last or date.today() - timedelta(days=1)
     first = last - timedelta(days=days - 1)
     return [
         RawDocument(

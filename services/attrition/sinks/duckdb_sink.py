@@ -100,7 +100,10 @@ _column_types: dict[str, dict[str, str]] = {}
 def column_types(con: Connection, table: str) -> dict[str, str]:
     types = _column_types.get(table)
     if types is None:
-        found = con.execute(statements.COLUMN_TYPES.replace("%s", "?"), [table]).fetchall()
+        found = con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?",
+            [table],
+        ).fetchall()
         if not found:
             raise LookupError(f"warehouse table {table!r} does not exist")
         types = _column_types[table] = dict(found)

@@ -192,7 +192,6 @@ DAILY_LOSSES_QUERY = (
 )
 ALL_DELTA_IDS = "SELECT delta_id FROM deltas"
 CURRENT_DELTA_IDS = "SELECT delta_id FROM deltas WHERE superseded_by IS NULL"
-COLUMN_TYPES = "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = %s"
 APPLIED_VERSIONS = "SELECT version FROM schema_version ORDER BY version"
 RECORD_VERSION = "INSERT INTO schema_version (version, description, applied_at) VALUES (%s, %s, %s)"
 

@@ -4,7 +4,7 @@ latency with, and the exact key set of its JSON."""
 from __future__ import annotations
 
 from dataclasses import fields
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -33,7 +33,8 @@ JSON_KEYS = {
 
 
 def test_generated_series_ends_yesterday_and_each_event_yields_one_delta() -> None:
-    docs = report_series(30, id_prefix="b", today=date(2024, 6, 1))
+    assert report_series(1, id_prefix="y")[0].published == date.today() - timedelta(days=1)
+    docs = report_series(30, id_prefix="b", last=date(2024, 5, 31))
     assert docs[-1].published == date(2024, 5, 31)
     assert docs[0].published == date(2024, 5, 2)
     events = list(loss_events(docs))
