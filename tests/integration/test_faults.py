@@ -35,9 +35,10 @@ from isolated_settings import isolated_settings
 from pipeline_helpers import publish_docs, read_deltas
 from report_fixtures import LABELS, figures_for
 
-# One rerun: failover on the embedded broker has known intermittent stalls (docs/guarantees.md,
-# "Known issues"); a deterministic loss or double count fails both runs.
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(240), pytest.mark.flaky(reruns=1)]
+# Two reruns: restarts and failover on the embedded broker have known intermittent commit
+# stalls (docs/guarantees.md, "Known issues"), seen in both runs of one test once; a
+# deterministic loss or double count fails every run.
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(240), pytest.mark.flaky(reruns=2)]
 
 CATEGORIES = list(LABELS)
 BAD = [b"this is not json", orjson.dumps({"id": "no-text", "kind": "report"})]
