@@ -10,6 +10,7 @@ import faust
 
 from attrition.broker.kafka_security import faust_credentials
 from attrition.settings import Settings
+from attrition.stream import seek_before_fetch
 from attrition.stream.log_format import logging_config
 from attrition.stream.shared_decode import SharedDecoder, readers_per_topic
 from attrition.stream.topics import Topics
@@ -24,6 +25,7 @@ class AttritionApp(faust.App):
 
 
 def create_app(settings: Settings) -> AttritionApp:
+    seek_before_fetch.install()
     if settings.embedded_broker:
         from attrition.broker.tansu_end_offsets import install_faust_end_offset_fix
         from attrition.broker.tansu_fetch_wait import install_faust_fetch_wait_fix
