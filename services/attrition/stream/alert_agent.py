@@ -19,6 +19,7 @@ from attrition.contracts.events import AlertEvent, DeltaEvent
 from attrition.contracts.wire import encode, headers_for
 from attrition.stream.batches import hold, unpack_by_key
 from attrition.stream.deferred_writes import DeferredWrites
+from attrition.stream.state_table import state_table
 
 if TYPE_CHECKING:
     from attrition.stream.app import AttritionApp
@@ -35,13 +36,7 @@ def register(app: AttritionApp) -> None:
     batch_size = app.settings.stream_batch_size
     batch_seconds = app.settings.stream_batch_seconds
     detector = SpikeDetector(app.settings.alerts)
-    states = app.Table(
-        "spike-detector",
-        default=None,
-        partitions=app.settings.topics.partitions,
-        key_type=bytes,  # bytes: the raw serializer; the pure core owns the state encoding
-        value_type=bytes,
-    )
+    states = state_table(app, "spike-detector")
 
     # The bytes last written to the table from the detector's live state of each key: while
     # the table still holds those very bytes (identity: recovery or a rebalance puts new
@@ -76,6 +71,7 @@ def register(app: AttritionApp) -> None:
         flush_every=app.settings.totals_flush_seconds,
         quiet_after=2 * batch_seconds,
         on_forget=written.clear,
+        sent=states.take_sent,
     )
     writes.register(app, "alerts")
 

@@ -8,23 +8,30 @@ second. Quix Streams writes one record per key per checkpoint; so does this, eve
 `flush_every` seconds under load, or as soon as the input has been quiet for `quiet_after`.
 
 At-least-once is kept by the acks: a message is held (stream/batches.py) until the state
-holding its effects is in the table, so a crash before the flush redelivers it and the replay
-onto the table's older state re-sends the same outputs (same ids, idempotent downstream)."""
+holding its effects is in the table and its changelog records are on the broker
+(stream/state_table.py), so a crash before then redelivers it and the replay onto the table's
+older state re-sends the same outputs (same ids, idempotent downstream). The stage goes on
+with its next batches while those records are delivered."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from attrition.stream.batches import as_current, release
 
+log = logging.getLogger(__name__)
+
 
 class DeferredWrites:
     """`write(key)` stores a key's state (and sends whatever goes out with it); it is called
     for each key marked `changed` since the last flush, with the key's last message current
-    (the table write's partition). Hold `lock` around a batch's processing and `batch_done`."""
+    (the table write's partition). `sent()` returns the changelog sends of those writes, to
+    be delivered before the messages are acked. Hold `lock` around a batch's processing and
+    `batch_done`."""
 
     def __init__(
         self,
@@ -33,9 +40,13 @@ class DeferredWrites:
         flush_every: float,
         quiet_after: float,
         on_forget: Callable[[], None] = lambda: None,
+        sent: Callable[[], Sequence[Awaitable[Any]]] = list,
     ) -> None:
         self._write = write
         self._on_forget = on_forget
+        self._sent = sent
+        self._delivering: set[asyncio.Future[None]] = set()
+        self.failed: BaseException | None = None
         self.flush_every = flush_every
         self.quiet_after = quiet_after
         self.lock = asyncio.Lock()
@@ -59,14 +70,39 @@ class DeferredWrites:
             await self.flush()
 
     async def flush(self) -> None:
-        """Write every changed key's state, then ack the messages held."""
+        """Write every changed key's state; ack the messages held once its changelog records
+        are delivered."""
         self._last_flush = time.monotonic()
         changed, self._changed = self._changed, {}
         for key, last in changed.items():
             as_current(last)
             await self._write(key)
         flushed, self._held = self._held, []
+        sends = self._sent()
+        if not sends:
+            release(flushed)
+            return
+        delivering = asyncio.ensure_future(self._release_when_delivered(sends, flushed))
+        self._delivering.add(delivering)
+        delivering.add_done_callback(self._delivering.discard)
+
+    async def _release_when_delivered(
+        self, sends: Sequence[Awaitable[Any]], flushed: Sequence[Any]
+    ) -> None:
+        try:
+            await asyncio.gather(*sends)
+        except Exception as exc:
+            # Never acked: the offsets stop here and a restart redelivers these messages onto
+            # the state the broker does have. The worker stops on `failed` (see register).
+            log.critical("state not written to its changelog, messages left unacked: %r", exc)
+            self.failed = exc
+            return
         release(flushed)
+
+    async def delivered(self) -> None:
+        """Wait until every flushed state's changelog records are delivered (and acked)."""
+        while self._delivering:
+            await asyncio.gather(*self._delivering, return_exceptions=True)
 
     def forget(self) -> None:
         """After a failure: drop the state ahead of the table and never ack what it holds;
@@ -88,6 +124,9 @@ class DeferredWrites:
         interval = min(self.quiet_after, self.flush_every)
 
         async def flush_when_due() -> None:
+            if self.failed is not None:
+                await app.crash(self.failed)
+                return
             async with self.lock:
                 if self.due():
                     await self.flush()
@@ -99,5 +138,6 @@ class DeferredWrites:
             async with self.lock:
                 if self._held:
                     await self.flush()
+            await self.delivered()
 
         app.on_before_shutdown.connect(flush_at_shutdown, weak=False)

@@ -22,6 +22,7 @@ from attrition.contracts.vocabulary import DocumentKind
 from attrition.contracts.wire import encode, headers_for
 from attrition.stream.batches import hold, unpack_by_key
 from attrition.stream.deferred_writes import DeferredWrites
+from attrition.stream.state_table import state_table
 from attrition.totals.totals_ledger import TotalsLedger
 
 if TYPE_CHECKING:
@@ -44,13 +45,7 @@ def register(app: AttritionApp) -> None:
     names = app.settings.topics
     batch_size = app.settings.stream_batch_size
     batch_seconds = app.settings.stream_batch_seconds
-    ledgers = app.Table(
-        "totals-ledger",
-        default=None,
-        partitions=app.settings.topics.partitions,
-        key_type=bytes,  # bytes: the raw serializer; the pure core owns the state encoding
-        value_type=bytes,
-    )
+    ledgers = state_table(app, "totals-ledger")
     app.totals_table = ledgers  # type: ignore[attr-defined]
     deltas_topic = names.deltas
     decoded: dict[bytes, tuple[bytes, TotalsLedger]] = {}
@@ -130,6 +125,7 @@ def register(app: AttritionApp) -> None:
         # No batch for this long: the input has stopped for now.
         quiet_after=2 * batch_seconds,
         on_forget=forget_live,
+        sent=ledgers.take_sent,
     )
     writes.register(app, "totals")
 

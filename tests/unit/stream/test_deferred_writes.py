@@ -3,6 +3,7 @@ only after that write, and never after a failure."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from attrition.stream.deferred_writes import DeferredWrites
@@ -76,3 +77,52 @@ async def test_after_a_failure_nothing_is_written_or_acked() -> None:
     await deferred.flush()
     assert written == [] and message.acks == 0 and forgotten == [1]
     assert not deferred.due()
+
+
+def _delivering() -> tuple[DeferredWrites, list[asyncio.Future[None]]]:
+    """A helper whose writes each leave one changelog send, resolved by the test."""
+    sends: list[asyncio.Future[None]] = []
+    pending: list[asyncio.Future[None]] = []
+
+    async def write(key: bytes) -> None:
+        pending.append(asyncio.get_running_loop().create_future())
+
+    def sent() -> list[asyncio.Future[None]]:
+        taken = list(pending)
+        pending.clear()
+        sends.extend(taken)
+        return taken
+
+    deferred = DeferredWrites(write, flush_every=60.0, quiet_after=0.05, sent=sent)
+    return deferred, sends
+
+
+async def test_messages_are_acked_only_once_their_state_is_delivered() -> None:
+    deferred, sends = _delivering()
+    messages = [Message("a1"), Message("b1")]
+    for message in messages:
+        deferred.changed(message.name[0].encode(), message)
+    await deferred.batch_done(messages)
+    await deferred.flush()
+    assert len(sends) == 2
+    sends[0].set_result(None)
+    await asyncio.sleep(0)
+    assert all(m.acks == 0 for m in messages)  # one ledger is still on its way
+    later = Message("a2")  # the stage goes on meanwhile
+    deferred.changed(b"a", later)
+    await deferred.batch_done([later])
+    sends[1].set_result(None)
+    await deferred.delivered()
+    assert all(m.acks == 1 for m in messages) and later.acks == 0
+
+
+async def test_a_state_that_never_reaches_the_broker_leaves_its_messages_unacked() -> None:
+    deferred, sends = _delivering()
+    message = Message("k")
+    deferred.changed(b"k", message)
+    await deferred.batch_done([message])
+    await deferred.flush()
+    refused = ConnectionError("broker gone")
+    sends[0].set_exception(refused)
+    await deferred.delivered()
+    assert message.acks == 0 and deferred.failed is refused
