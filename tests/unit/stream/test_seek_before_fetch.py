@@ -1,5 +1,5 @@
-"""stream/seek_before_fetch.py: Faust's recovery resumes the stream partitions only once they
-have been sought, and a partition with no committed offset is sought to its start."""
+"""stream/seek_before_fetch.py: Faust's recovery keeps the fetch flow stopped until the stream
+partitions are sought, and a partition with no committed offset is sought to its start."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from faust.types import TP
 
 from attrition.stream.seek_before_fetch import _seeking_first
 
-READ, WRITTEN, FRESH = TP("raw", 0), TP("raw", 1), TP("loss", 0)
+READ, WRITTEN, FRESH, CHANGELOG = TP("raw", 0), TP("raw", 1), TP("loss", 0), TP("ledger", 0)
 
 
 class Thread:
@@ -24,8 +24,8 @@ class Thread:
 
 
 class Consumer:
-    """What the patch touches of Faust's consumer: the two methods it reorders, the committed
-    offsets Faust's seek leaves behind, and the driver thread."""
+    """What the patch touches of Faust's consumer: the flow, the seek, the committed offsets
+    Faust's seek leaves behind, the assignment and the driver thread."""
 
     fail_seek = False
 
@@ -33,6 +33,15 @@ class Consumer:
         self.calls: list[Any] = []
         self._committed_offset: defaultdict[TP, int | None] = defaultdict(lambda: None)
         self._thread = Thread(self.calls)
+
+    def assignment(self) -> set[TP]:
+        return {READ, WRITTEN, FRESH, CHANGELOG}
+
+    def stop_flow(self) -> None:
+        self.calls.append(("stop_flow",))
+
+    def resume_flow(self) -> None:
+        self.calls.append(("resume_flow",))
 
     def resume_partitions(self, partitions: Any) -> None:
         self.calls.append(("resume", sorted(partitions)))
@@ -48,29 +57,36 @@ class Recovery:
     def __init__(self, consumer: Consumer) -> None:
         self.app = type("App", (), {"consumer": consumer})()
 
+    def _is_changelog_tp(self, tp: TP) -> bool:
+        return tp is CHANGELOG
+
     async def on_recovery_completed(self, generation_id: int = 0) -> None:
-        # Faust's order: resume the stream partitions, then seek them.
-        self.app.consumer.resume_partitions({READ, WRITTEN, FRESH})
-        await self.app.consumer.perform_seek()
+        # Faust's order: resume the stream partitions, seek them, resume the flow.
+        consumer = self.app.consumer
+        consumer.resume_partitions({READ, WRITTEN, FRESH})
+        await consumer.perform_seek()
+        consumer.resume_flow()
 
 
-async def test_partitions_are_resumed_only_after_the_seek_and_uncommitted_ones_rewound() -> None:
+async def test_the_flow_stays_stopped_until_the_seek_and_uncommitted_partitions_rewind() -> None:
     consumer = Consumer()
     await _seeking_first(Recovery.on_recovery_completed)(Recovery(consumer))
     assert consumer.calls == [
-        ("seek",),
-        # No committed offset (None) or offset 0: read from the first message.
-        ("seek_to_beginning", [TopicPartition("loss", 0), TopicPartition("raw", 1)]),
+        ("stop_flow",),
         ("resume", sorted([READ, WRITTEN, FRESH])),
+        ("seek",),
+        # No committed offset (None) or offset 0: read from the first message; never a
+        # changelog partition, which Faust's recovery positions itself.
+        ("seek_to_beginning", [TopicPartition("loss", 0), TopicPartition("raw", 1)]),
+        ("resume_flow",),
     ]
-    # The consumer's own methods are back for every later caller.
-    assert "resume_partitions" not in vars(consumer) and "perform_seek" not in vars(consumer)
+    # The consumer's own seek is back for every later caller.
+    assert "perform_seek" not in vars(consumer)
 
 
-async def test_a_failed_seek_still_resumes_the_partitions_as_faust_would() -> None:
+async def test_a_failed_seek_leaves_the_consumer_as_it_was() -> None:
     consumer = Consumer()
     consumer.fail_seek = True
     with pytest.raises(ConnectionError):
         await _seeking_first(Recovery.on_recovery_completed)(Recovery(consumer))
-    assert consumer.calls == [("resume", sorted([READ, WRITTEN, FRESH]))]
     assert "perform_seek" not in vars(consumer)
