@@ -154,16 +154,21 @@ async def test_sigkilled_worker_restarted_loses_and_doubles_nothing(
 
 
 # Loaded by the first worker of the test below (PYTHONPATH): its table writes reach the broker
-# a second late, as they would behind a slow or busy broker.
+# a second late, as they would behind a slow or busy broker. Each delay is noted next to this
+# file, so the test knows the fault was there.
 SLOW_CHANGELOG = """
 import asyncio
+from pathlib import Path
 from faust.transport.producer import ProducerBuffer
 
 _send_pending = ProducerBuffer._send_pending
+_delayed = Path(__file__).with_name("delayed")
 
 
 async def _late(self, fut):
     if fut.message.channel.get_topic_name().endswith("-changelog"):
+        with _delayed.open("a") as noted:
+            noted.write("1")
         await asyncio.sleep(1.0)
     await _send_pending(self, fut)
 
@@ -203,6 +208,7 @@ async def test_killed_while_its_state_is_unsent_the_worker_restarts_from_that_st
         await wait_until_idle(settings, timeout_s=150, worker=worker)
     finally:
         assert worker.stop() == 0, log_tail(log)
+    assert (injected / "delayed").exists(), "the first worker delayed no changelog record"
     await audited(settings, docs)
     async with _warehouse(settings) as warehouse:
         assert await warehouse.delta_ids(current_only=True) == clean_current_ids(docs)

@@ -17,7 +17,7 @@ from attrition.alerts.spike_detector import SpikeDetector
 from attrition.contracts.batches import decode_delta_batch
 from attrition.contracts.events import AlertEvent, DeltaEvent
 from attrition.contracts.wire import encode, headers_for
-from attrition.stream.batches import hold, unpack_by_key
+from attrition.stream.batches import unpack_by_key
 from attrition.stream.deferred_writes import DeferredWrites
 from attrition.stream.state_table import state_table
 
@@ -78,22 +78,16 @@ def register(app: AttritionApp) -> None:
     @app.agent(topics.deltas, name="attrition.alerts")
     async def raise_alerts(stream: Any) -> None:
         async for batch in stream.take_events(batch_size, within=batch_seconds):
-            hold(batch)
-            async with writes.lock:
-                try:
-                    by_key, received = unpack_by_key(
-                        batch, lambda m: app.decoder.events(m, decode_delta_batch), "delta batch"
-                    )
-                    metrics.events_in.labels(names.deltas).inc(received)
-                    for key_bytes, (deltas, last) in by_key.items():
-                        for alert in observe_key(key_bytes, deltas, last):
-                            log.info("alert: %s", alert.explanation)
-                            metrics.alerts.labels(alert.kind.value, alert.severity.value).inc()
-                            metrics.events_out.labels(names.alerts).inc()
-                            await topics.alerts.send(
-                                key=key_bytes, value=encode(alert), headers=_ALERT_HEADERS
-                            )
-                    await writes.batch_done(batch)
-                except BaseException:
-                    writes.forget()
-                    raise
+            async with writes.batch(batch):
+                by_key, received = unpack_by_key(
+                    batch, lambda m: app.decoder.events(m, decode_delta_batch), "delta batch"
+                )
+                metrics.events_in.labels(names.deltas).inc(received)
+                for key_bytes, (deltas, last) in by_key.items():
+                    for alert in observe_key(key_bytes, deltas, last):
+                        log.info("alert: %s", alert.explanation)
+                        metrics.alerts.labels(alert.kind.value, alert.severity.value).inc()
+                        metrics.events_out.labels(names.alerts).inc()
+                        await topics.alerts.send(
+                            key=key_bytes, value=encode(alert), headers=_ALERT_HEADERS
+                        )

@@ -18,10 +18,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
-from attrition.stream.batches import as_current, release
+from attrition.stream.batches import as_current, hold, release
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +31,7 @@ class DeferredWrites:
     """`write(key)` stores a key's state (and sends whatever goes out with it); it is called
     for each key marked `changed` since the last flush, with the key's last message current
     (the table write's partition). `sent()` returns the changelog sends of those writes, to
-    be delivered before the messages are acked. Hold `lock` around a batch's processing and
-    `batch_done`."""
+    be delivered before the messages are acked. Process each batch inside `batch(events)`."""
 
     def __init__(
         self,
@@ -60,6 +60,20 @@ class DeferredWrites:
 
     def is_changed(self, key: bytes) -> bool:
         return key in self._changed
+
+    @asynccontextmanager
+    async def batch(self, events: Sequence[Any]) -> AsyncIterator[None]:
+        """Around the processing of one batch from `take_events`: its messages held so that
+        the batch iterator's ack cannot commit them, no flush in between, and then either
+        `batch_done`, or after a failure `forget` and the error passed on."""
+        hold(events)
+        async with self.lock:
+            try:
+                yield
+                await self.batch_done(events)
+            except BaseException:
+                self.forget()
+                raise
 
     async def batch_done(self, batch: Sequence[Any]) -> None:
         """Every effect of `batch` has been handed to the producer or is in `changed` state:

@@ -20,7 +20,7 @@ from attrition.contracts.batches import DeltaBatch, decode_loss_batch, encode_de
 from attrition.contracts.events import CurrentTotal, DeltaEvent, LossEvent
 from attrition.contracts.vocabulary import DocumentKind
 from attrition.contracts.wire import encode, headers_for
-from attrition.stream.batches import hold, unpack_by_key
+from attrition.stream.batches import unpack_by_key
 from attrition.stream.deferred_writes import DeferredWrites
 from attrition.stream.state_table import state_table
 from attrition.totals.totals_ledger import TotalsLedger
@@ -138,17 +138,11 @@ def register(app: AttritionApp) -> None:
         # FutureMessage per event; the deltas topic is declared by the agents that read it.
         produce = app.producer.send
         async for batch in stream.take_events(batch_size, within=batch_seconds):
-            hold(batch)
-            async with writes.lock:
-                try:
-                    by_key, received = unpack_by_key(batch, decode, "loss-event batch")
-                    metrics.events_in.labels(names.loss_events).inc(received)
-                    sent = 0
-                    for key, (losses, last) in by_key.items():
-                        sent += await apply_key(produce, key, losses, last)
-                    if sent:
-                        metrics.events_out.labels(names.deltas).inc(sent)
-                    await writes.batch_done(batch)
-                except BaseException:
-                    writes.forget()
-                    raise
+            async with writes.batch(batch):
+                by_key, received = unpack_by_key(batch, decode, "loss-event batch")
+                metrics.events_in.labels(names.loss_events).inc(received)
+                sent = 0
+                for key, (losses, last) in by_key.items():
+                    sent += await apply_key(produce, key, losses, last)
+                if sent:
+                    metrics.events_out.labels(names.deltas).inc(sent)

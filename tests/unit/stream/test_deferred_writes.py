@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from attrition.stream.deferred_writes import DeferredWrites
 
 
@@ -16,9 +18,14 @@ class Message:
     def __init__(self, name: str) -> None:
         self.name = name
         self.acks = 0
+        self.refs = 0
+        self.message = self  # an event's message: what batches.hold takes a reference on
 
     def ack(self) -> None:
         self.acks += 1
+
+    def incref(self) -> None:
+        self.refs += 1
 
 
 def _deferred(flush_every: float = 60.0) -> tuple[DeferredWrites, list[bytes], list[int]]:
@@ -126,3 +133,28 @@ async def test_a_state_that_never_reaches_the_broker_leaves_its_messages_unacked
     sends[0].set_exception(refused)
     await deferred.delivered()
     assert message.acks == 0 and deferred.failed is refused
+
+
+async def test_a_batch_is_held_and_handed_over_once_processed() -> None:
+    deferred, written, _ = _deferred()
+    batch = [Message("a1"), Message("b1")]
+    async with deferred.batch(batch):
+        assert deferred.lock.locked()  # no flush between a batch's changes
+        for message in batch:
+            deferred.changed(message.name[0].encode(), message)
+    assert all(m.refs == 1 and m.acks == 0 for m in batch)
+    await deferred.flush()
+    assert written == [b"a", b"b"] and all(m.acks == 1 for m in batch)
+
+
+async def test_a_batch_that_fails_is_forgotten_and_its_error_passed_on() -> None:
+    deferred, written, forgotten = _deferred()
+    batch = [Message("k")]
+    with pytest.raises(ValueError, match="bad figure"):
+        async with deferred.batch(batch):
+            deferred.changed(b"k", batch[0])
+            raise ValueError("bad figure")
+    assert not deferred.lock.locked() and forgotten == [1]
+    await deferred.flush()
+    # Held, never acked: the message is redelivered after a restart.
+    assert written == [] and batch[0].refs == 1 and batch[0].acks == 0
