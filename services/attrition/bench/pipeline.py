@@ -162,6 +162,9 @@ async def measure_pipeline(
         await publish([classify_line(encode(d)) for d in warm], settings)
         expected = events_in(warm)
         await watcher.wait_for(expected, timeout_s, alive)
+        # Warm means every stage has done its work once, the sinks' first write included
+        # (it opens the warehouse, and imports DuckDB and Arrow).
+        await _all_committed(every, 60)
 
         started = time.perf_counter()
         await publish([classify_line(encode(d)) for d in timed], settings)
