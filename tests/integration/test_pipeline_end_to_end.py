@@ -3,7 +3,7 @@ dead letters and warehouse rows out, and totals that survive a worker restart.""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import orjson
@@ -106,18 +106,41 @@ async def test_reports_become_loss_events_deltas_and_warehouse_rows(
     assert {row.as_of for row in totals.values()} == {date(2023, 1, 5)}
 
 
+async def test_rocksdb_store_keeps_every_ledger_between_batches(
+    embedded_broker: object, tmp_path: Path
+) -> None:
+    """Faust's rocksdb store reads a key from the database of the current event's partition.
+    A ledger flush inside the agent makes a message of one partition current, and the next
+    batch's keys of the other partition then read as absent unless each read names the key's
+    own message: their ledgers would start over, with no previous total. A flush after every
+    batch and one report per batch make that happen on the first read."""
+    settings = isolated_settings(
+        embedded_broker.url,  # type: ignore[attr-defined]
+        tmp_path,
+        store="rocksdb://",
+        totals_flush_seconds=0.001,
+    )
+    reports = report_series(date(2023, 3, 1), 3)
+    worker = WorkerProcess(settings, log_path=tmp_path / "worker.log").start()
+    try:
+        for report in reports:
+            summary = await publish_docs(settings, [report])
+            assert summary.sent == 1
+            await wait_until_idle(settings, timeout_s=120, worker=worker)
+    finally:
+        assert worker.stop() == 0, (tmp_path / "worker.log").read_text()[-3000:]
+    current = current_deltas(await read_deltas(settings)).values()
+    later = [d for d in current if d.as_of > date(2023, 3, 1)]
+    assert len(later) == 2 * len(LABELS)
+    assert [d.category for d in later if d.previous_as_of is None] == []
+    assert all(d.previous_as_of == d.as_of - timedelta(days=1) for d in later)
+
+
 @pytest.mark.parametrize(
     "store",
     [
         "memory://",
-        pytest.param(
-            "rocksdb://",
-            marks=pytest.mark.xfail(
-                strict=False,
-                reason="known issue (docs/guarantees.md): with the rocksdb store a restarted "
-                "worker has intermittently started without a key's ledger",
-            ),
-        ),
+        "rocksdb://",
     ],
 )
 async def test_totals_survive_a_worker_restart(

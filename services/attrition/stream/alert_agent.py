@@ -48,7 +48,7 @@ def register(app: AttritionApp) -> None:
         """`last`: the key's last message of the batch (the table write's partition)."""
         key = key_bytes.decode()
         if not writes.is_changed(key_bytes):
-            stored = states.get(key_bytes)
+            stored = states.get_for(key_bytes, last)
             # Out of the cache while the state changes: a failure leaves the table's to load.
             if stored is None or written.pop(key_bytes, None) is not stored:
                 detector.load_key_state(key, orjson.loads(stored) if stored else None)

@@ -8,7 +8,10 @@ and gives up altogether after 0.1 s without a send. A commit can then carry offs
 messages whose state never reached the broker; a worker killed at that moment restores an
 older state and recomputes what followed from it: a SIGKILL test saw 48 delta ids sent twice
 with different contents. So a stage acks a message only once the changelog records of the
-state holding its effects are delivered (`take_sent`, stream/deferred_writes.py)."""
+state holding its effects are delivered (`take_sent`, stream/deferred_writes.py).
+
+A stage reads a key's state with `get_for(key, event)`, `event` being a message of that key:
+Faust's rocksdb store reads from the database of the current event's partition only."""
 
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import faust
 from faust.types import FutureMessage
+
+from attrition.stream.batches import as_current
 
 if TYPE_CHECKING:
     from attrition.stream.app import AttritionApp
@@ -33,6 +38,18 @@ class StateTable(faust.Table[bytes, bytes]):
         sent: FutureMessage = super().send_changelog(*args, **kwargs)
         self._sent.append(sent)
         return sent
+
+    def get_for(self, key: bytes, event: Any) -> bytes | None:
+        """The key's entry, read with `event` (a message of the key, so of its partition) as
+        the current event.
+
+        Faust's rocksdb store looks a key up in the database of the current event's partition
+        alone. A stage that takes batches has as its current event whichever message its last
+        table write named (batches.as_current), and a key of another partition then reads as
+        absent: its state would start over. The memory store ignores the partition."""
+        as_current(event)
+        found: bytes | None = self.get(key)
+        return found
 
     def take_sent(self) -> list[FutureMessage]:
         """The changelog records sent since the last call."""

@@ -57,10 +57,11 @@ def register(app: AttritionApp) -> None:
     live: dict[bytes, TotalsLedger] = {}
     moved: dict[bytes, dict[DocumentKind, None]] = {}
 
-    def ledger_of(key: bytes) -> TotalsLedger | None:
+    def ledger_of(key: bytes, last: Any) -> TotalsLedger | None:
+        """`last`: a message of the key (the table reads the store of its partition)."""
         if key in live:
             return live[key]
-        state = ledgers.get(key)
+        state = ledgers.get_for(key, last)
         # The ledger decoded last time is reused while the table still holds the very bytes
         # written from it (identity, not equality: recovery or a rebalance puts new objects
         # there).
@@ -72,7 +73,7 @@ def register(app: AttritionApp) -> None:
     async def apply_key(produce: Any, key: bytes, losses: list[LossEvent], last: Any) -> int:
         """Feed one key's events of a batch to its ledger; send its deltas. `last` is the
         key's last message of the batch. Returns the number of deltas sent."""
-        ledger = ledger_of(key)
+        ledger = ledger_of(key, last)
         deltas: list[DeltaEvent] = []
         kinds: dict[DocumentKind, None] = {}  # the source kinds whose current total moved
         for loss in losses:

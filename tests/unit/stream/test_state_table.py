@@ -1,0 +1,49 @@
+"""stream/state_table.py: a key's state is read from its own partition's store."""
+
+from __future__ import annotations
+
+import weakref
+from pathlib import Path
+from types import SimpleNamespace
+
+import faust
+from faust.streams import _current_event
+
+from attrition.stream.state_table import StateTable
+
+
+class Event:
+    """What the store reads of Faust's current event: its message's partition."""
+
+    def __init__(self, partition: int) -> None:
+        self.message = SimpleNamespace(topic="loss-events", partition=partition)
+
+
+def _table(tmp_path: Path) -> StateTable:
+    app = faust.App(
+        "state-table-test",
+        broker="kafka://127.0.0.1:9",  # never contacted: the store is local
+        store="rocksdb://",
+        datadir=str(tmp_path),
+        autodiscover=False,
+    )
+    table = StateTable(
+        app, name="ledgers", default=None, partitions=2, key_type=bytes, value_type=bytes
+    )
+    app.tables.add(table)
+    return table
+
+
+def test_a_key_is_read_from_its_own_partition_whatever_event_is_current(tmp_path: Path) -> None:
+    table = _table(tmp_path)
+    own, other = Event(0), Event(1)
+    _current_event.set(weakref.ref(own))
+    table.data[b"ua_general_staff/russia/tanks"] = b"ledger"  # stored in partition 0's database
+    _current_event.set(weakref.ref(other))
+    try:
+        # Faust's own read looks in the current event's partition only: the key seems absent.
+        assert table.get(b"ua_general_staff/russia/tanks") is None
+        assert table.get_for(b"ua_general_staff/russia/tanks", own) == b"ledger"
+        assert table.get_for(b"ua_general_staff/russia/aircraft", own) is None
+    finally:
+        _current_event.set(None)
