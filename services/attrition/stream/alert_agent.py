@@ -58,9 +58,9 @@ def register(app: AttritionApp) -> None:
         writes.changed(key_bytes, last)
         return alerts
 
-    async def write_state(key_bytes: bytes) -> None:
+    async def write_state(key_bytes: bytes, last: Any) -> None:
         data = orjson.dumps(detector.key_state(key_bytes.decode()))
-        states[key_bytes] = data
+        states.set_for(key_bytes, data, last)
         written[key_bytes] = data
 
     # Stored once per key per flush rather than per batch (stream/deferred_writes.py): at a

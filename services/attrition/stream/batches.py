@@ -7,11 +7,9 @@ batch's effects have been handed to the producer, even when the agent fails mid-
 from __future__ import annotations
 
 import logging
-import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
-from faust.streams import _current_event
 from pydantic import ValidationError
 
 log = logging.getLogger(__name__)
@@ -44,14 +42,6 @@ def release(events: Sequence[Any]) -> None:
     after the iterator has acked, once its ledgers are flushed)."""
     for event in events:
         event.ack()
-
-
-def as_current(event: Any) -> None:
-    """Make `event` the one Faust's table writes take their partition from.
-
-    `take_events` drains the stream in another task, so the agent's own context has no current
-    event; a table write then fails ("outside of stream iteration")."""
-    _current_event.set(weakref.ref(event))
 
 
 def unpack_by_key(

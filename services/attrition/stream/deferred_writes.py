@@ -22,20 +22,21 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from attrition.stream.batches import as_current, hold, release
+from attrition.stream.batches import hold, release
 
 log = logging.getLogger(__name__)
 
 
 class DeferredWrites:
-    """`write(key)` stores a key's state (and sends whatever goes out with it); it is called
-    for each key marked `changed` since the last flush, with the key's last message current
-    (the table write's partition). `sent()` returns the changelog sends of those writes, to
-    be delivered before the messages are acked. Process each batch inside `batch(events)`."""
+    """`write(key, last)` stores a key's state (and sends whatever goes out with it); it is
+    called for each key marked `changed` since the last flush, with the key's last message
+    (what the table write takes its partition from, StateTable.set_for). `sent()` returns the
+    changelog sends of those writes, to be delivered before the messages are acked. Process
+    each batch inside `batch(events)`."""
 
     def __init__(
         self,
-        write: Callable[[bytes], Awaitable[None]],
+        write: Callable[[bytes, Any], Awaitable[None]],
         *,
         flush_every: float,
         quiet_after: float,
@@ -89,8 +90,7 @@ class DeferredWrites:
         self._last_flush = time.monotonic()
         changed, self._changed = self._changed, {}
         for key, last in changed.items():
-            as_current(last)
-            await self._write(key)
+            await self._write(key, last)
         flushed, self._held = self._held, []
         sends = self._sent()
         if not sends:

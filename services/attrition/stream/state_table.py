@@ -10,17 +10,18 @@ older state and recomputes what followed from it: a SIGKILL test saw 48 delta id
 with different contents. So a stage acks a message only once the changelog records of the
 state holding its effects are delivered (`take_sent`, stream/deferred_writes.py).
 
-A stage reads a key's state with `get_for(key, event)`, `event` being a message of that key:
-Faust's rocksdb store reads from the database of the current event's partition only."""
+A stage reads and writes a key's state naming a message of that key (`get_for`, `set_for`):
+Faust takes the partition of a table access from its current event, and a stage that takes
+batches has none of its own (`take_events` drains the stream in another task)."""
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any
 
 import faust
+from faust.streams import _current_event
 from faust.types import FutureMessage
-
-from attrition.stream.batches import as_current
 
 if TYPE_CHECKING:
     from attrition.stream.app import AttritionApp
@@ -44,17 +45,28 @@ class StateTable(faust.Table[bytes, bytes]):
         the current event.
 
         Faust's rocksdb store looks a key up in the database of the current event's partition
-        alone. A stage that takes batches has as its current event whichever message its last
-        table write named (batches.as_current), and a key of another partition then reads as
-        absent: its state would start over. The memory store ignores the partition."""
-        as_current(event)
+        alone: with whatever message was current before (the last key written, say), a key of
+        another partition reads as absent and its state would start over. The memory store
+        ignores the partition."""
+        _as_current(event)
         found: bytes | None = self.get(key)
         return found
+
+    def set_for(self, key: bytes, value: bytes, event: Any) -> None:
+        """Store the key's entry with `event` (a message of the key) as the current event:
+        it decides the store's partition and the changelog record's."""
+        _as_current(event)
+        self[key] = value
 
     def take_sent(self) -> list[FutureMessage]:
         """The changelog records sent since the last call."""
         sent, self._sent = self._sent, []
         return sent
+
+
+def _as_current(event: Any) -> None:
+    # Faust keeps a weak reference: the caller holds the event for as long as it matters.
+    _current_event.set(weakref.ref(event))
 
 
 def state_table(app: AttritionApp, name: str) -> StateTable:

@@ -96,10 +96,10 @@ def register(app: AttritionApp) -> None:
             await produce(deltas_topic, key, payload, None, None, _DELTA_HEADERS)
         return len(deltas)
 
-    async def write_ledger(key: bytes) -> None:
+    async def write_ledger(key: bytes, last: Any) -> None:
         ledger = live.pop(key)
         written = ledger.to_bytes()
-        ledgers[key] = written
+        ledgers.set_for(key, written, last)
         decoded[key] = (written, ledger)
         # The topic is compacted: the latest total per key and kind is all it keeps, so it is
         # sent once per key and kind per flush, with the ledger it comes from.

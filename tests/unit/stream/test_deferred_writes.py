@@ -12,8 +12,8 @@ from attrition.stream.deferred_writes import DeferredWrites
 
 
 class Message:
-    """What the helper touches of a Faust event: ack (via batches.release), and being weakly
-    referenced as the current event of a table write."""
+    """What the helper touches of a Faust event: ack (via batches.release), and the reference
+    batches.hold takes; it is handed to the write as the key's last message."""
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -32,7 +32,7 @@ def _deferred(flush_every: float = 60.0) -> tuple[DeferredWrites, list[bytes], l
     written: list[bytes] = []
     forgotten: list[int] = []
 
-    async def write(key: bytes) -> None:
+    async def write(key: bytes, last: object) -> None:
         written.append(key)
 
     deferred = DeferredWrites(
@@ -54,6 +54,22 @@ async def test_each_changed_key_is_written_once_per_flush_then_its_messages_are_
     assert written == [b"a", b"b"]  # once each, however many batches changed them
     assert all(m.acks == 1 for b in batches for m in b)
     assert not deferred.is_changed(b"a") and not deferred.due()
+
+
+async def test_each_key_is_written_with_its_last_message() -> None:
+    """The message a table write takes its partition from (StateTable.set_for)."""
+    written: list[tuple[bytes, str]] = []
+
+    async def write(key: bytes, last: Message) -> None:
+        written.append((key, last.name))
+
+    deferred = DeferredWrites(write, flush_every=60.0, quiet_after=0.05)
+    batch = [Message("a1"), Message("b1"), Message("a2")]
+    for message in batch:
+        deferred.changed(message.name[0].encode(), message)
+    await deferred.batch_done(batch)
+    await deferred.flush()
+    assert written == [(b"a", "a2"), (b"b", "b1")]
 
 
 async def test_a_batch_flushes_once_the_interval_has_run() -> None:
@@ -91,7 +107,7 @@ def _delivering() -> tuple[DeferredWrites, list[asyncio.Future[None]]]:
     sends: list[asyncio.Future[None]] = []
     pending: list[asyncio.Future[None]] = []
 
-    async def write(key: bytes) -> None:
+    async def write(key: bytes, last: object) -> None:
         pending.append(asyncio.get_running_loop().create_future())
 
     def sent() -> list[asyncio.Future[None]]:

@@ -47,3 +47,19 @@ def test_a_key_is_read_from_its_own_partition_whatever_event_is_current(tmp_path
         assert table.get_for(b"ua_general_staff/russia/aircraft", own) is None
     finally:
         _current_event.set(None)
+
+
+def test_a_key_is_written_to_its_own_partition_and_changelog_partition(tmp_path: Path) -> None:
+    table = _table(tmp_path)
+    own, other = Event(1), Event(0)
+    _current_event.set(weakref.ref(other))  # the last key written was of partition 0, say
+    try:
+        table.set_for(b"ua_general_staff/russia/tanks", b"ledger", own)
+        _current_event.set(weakref.ref(other))
+        assert table.get(b"ua_general_staff/russia/tanks") is None  # not in partition 0's
+        assert table.get_for(b"ua_general_staff/russia/tanks", own) == b"ledger"
+        [sent] = table.take_sent()
+        assert sent.message.partition == 1 and sent.message.value == b"ledger"
+        assert table.take_sent() == []
+    finally:
+        _current_event.set(None)
