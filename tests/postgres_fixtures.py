@@ -156,3 +156,26 @@ def postgres_url(postgres_server_url: str) -> Iterator[str]:
     finally:
         with psycopg.connect(postgres_server_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def database_accepts_connections(server_url: str, database_url: str, accept: bool) -> None:
+    """Take a test's database out of service (its sessions ended, new ones refused), or put it
+    back: a real outage of one database, the server and the other tests' databases untouched."""
+    name = urlsplit(database_url).path.lstrip("/")
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(accept).lower()}')
+        if not accept:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                [name],
+            )
+
+
+@contextlib.contextmanager
+def database_outage(server_url: str, database_url: str) -> Iterator[None]:
+    """The database out of service for the duration of the block."""
+    database_accepts_connections(server_url, database_url, False)
+    try:
+        yield
+    finally:
+        database_accepts_connections(server_url, database_url, True)

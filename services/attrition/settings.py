@@ -117,6 +117,14 @@ class Settings(BaseSettings):
         "writes that follow each other (0: connect for every write). Readers such as "
         "`attrition totals` wait up to about this long while a backfill writes.",
     )
+    warehouse_retry_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="How long the sinks retry a failing warehouse write (backing off from "
+        "0.2 s to 10 s between attempts) before the worker stops with the error. Their messages "
+        "stay unacked meanwhile, so an outage delays rows and loses none; 0 stops at the first "
+        "failure.",
+    )
     stream_batch_size: int = Field(
         default=1000,
         ge=1,

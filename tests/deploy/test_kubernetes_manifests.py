@@ -444,6 +444,7 @@ METRICS = {
     "attrition_consumer_lag": {"topic", "partition"},
     "attrition_table_recovery_seconds": set(),
     "attrition_alerts_total": {"kind", "severity"},
+    "attrition_warehouse_write_failures_total": set(),
 }
 # Labels Prometheus adds to every scraped series.
 TARGET_LABELS = {"instance", "job", "namespace", "pod", "service", "endpoint", "container"}
@@ -506,6 +507,7 @@ def test_grafana_dashboard_queries_parse_and_use_the_exported_metrics() -> None:
         "Consumer lag per partition",
         "Table recovery time",
         "Alerts by kind and severity",
+        "Warehouse write failures",
     ):
         assert title in titles
     quantiles = [t["expr"] for p in panels if p["title"] == "Parse latency" for t in p["targets"]]

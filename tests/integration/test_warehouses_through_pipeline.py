@@ -1,15 +1,22 @@
 """The same year of reports through the real pipeline into DuckDB and into PostgreSQL:
-`daily_losses` is identical in both, and replaying the year changes no row."""
+`daily_losses` is identical in both, and replaying the year changes no row. And a PostgreSQL
+outage: the sinks wait it out and lose nothing; past their retries the worker stops, and the
+next one writes everything."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from attrition.audit.collect import collect
+from attrition.audit.ledger import audit
+from attrition.broker.consumer_progress import group_lag
 from attrition.contracts.events import RawDocument
 from attrition.contracts.wire import encode
 from attrition.ingest.document_files import classify_line
@@ -18,6 +25,7 @@ from attrition.settings import Settings
 from attrition.sinks.warehouse import TABLES, open_warehouse
 from attrition.stream.worker_process import WorkerProcess, wait_until_idle
 from isolated_settings import isolated_settings
+from postgres_fixtures import database_outage
 from report_fixtures import figures_for, report_series
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
@@ -86,3 +94,103 @@ async def _check_identical(duck: Settings, pg: Settings) -> tuple[dict[str, Any]
     assert duck_tables["current_totals"] == pg_tables["current_totals"]
 
     return duck_tables, pg_tables
+
+
+OUTAGE_DAYS = report_series(date(2024, 1, 1), 30, id_prefix="outage")
+
+
+async def _publish_parsed(
+    settings: Settings, docs: list[RawDocument], timeout_s: float = 60
+) -> None:
+    """Publish, then wait until the parse stage has committed every raw report."""
+    await publish([classify_line(encode(d)) for d in docs], settings)
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    reports = settings.topics.raw_reports
+    while any(n for tp, n in (await group_lag(settings)).items() if tp.topic == reports):
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("the raw reports were not parsed")
+        await asyncio.sleep(0.2)
+
+
+async def _audit_clean(settings: Settings, docs: list[RawDocument]) -> None:
+    report = audit((await collect(settings)).data)
+    assert report.ok, "\n".join(report.lines())
+    assert report.raw_distinct_ids == len(docs)
+    counts = await _counts(settings.warehouse)
+    assert counts["loss_events"] == counts["deltas"] == 13 * len(docs)
+
+
+async def _counts(url: str) -> dict[str, int]:
+    async with open_warehouse(url) as warehouse:
+        return await warehouse.counts()
+
+
+async def test_a_warehouse_outage_delays_rows_and_loses_none(
+    embedded_broker: object, tmp_path: Path, postgres_server_url: str, postgres_url: str
+) -> None:
+    settings = isolated_settings(embedded_broker.url, tmp_path, warehouse=postgres_url)  # type: ignore[attr-defined]
+    log = tmp_path / "worker.log"
+    worker = WorkerProcess(settings, log_path=log).start()
+    try:
+        await _feed(settings, OUTAGE_DAYS[:10], worker)
+        with database_outage(postgres_server_url, postgres_url):
+            await _publish_parsed(settings, OUTAGE_DAYS[10:20])
+            await asyncio.sleep(3)  # the sinks' writes meet the outage (a batch every 0.2 s)
+        await _feed(settings, OUTAGE_DAYS[20:], worker)
+        await _audit_clean(settings, OUTAGE_DAYS)
+        metrics = httpx.get(f"http://127.0.0.1:{settings.web_port}/metrics", timeout=10).text
+        failures = re.search(r"^attrition_warehouse_write_failures_total (\S+)$", metrics, re.M)
+        assert failures is not None and float(failures.group(1)) >= 2, metrics
+    finally:
+        assert worker.stop() == 0, log.read_text(errors="replace")[-3000:]
+    assert "warehouse write failed (attempt 2)" in log.read_text(errors="replace")
+
+
+async def test_an_outage_past_the_retries_stops_the_worker_and_the_next_writes_it_all(
+    embedded_broker: object, tmp_path: Path, postgres_server_url: str, postgres_url: str
+) -> None:
+    settings = isolated_settings(
+        embedded_broker.url,  # type: ignore[attr-defined]
+        tmp_path,
+        warehouse=postgres_url,
+        warehouse_retry_seconds=2.0,
+    )
+    log = tmp_path / "worker.log"
+    worker = WorkerProcess(settings, log_path=log).start()
+    try:
+        await _feed(settings, OUTAGE_DAYS[:10], worker)
+        with database_outage(postgres_server_url, postgres_url):
+            await publish([classify_line(encode(d)) for d in OUTAGE_DAYS[10:20]], settings)
+            deadline = asyncio.get_running_loop().time() + 60
+            while worker.alive() and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.3)
+            assert not worker.alive(), "the worker did not stop: " + log.read_text()[-3000:]
+            assert worker.stop() not in (0, None)
+            assert "no retry left" in log.read_text(errors="replace")
+        worker = WorkerProcess(settings, log_path=log).start()
+        await _feed(settings, OUTAGE_DAYS[20:], worker)
+        await _audit_clean(settings, OUTAGE_DAYS)
+    finally:
+        assert worker.stop() == 0, log.read_text(errors="replace")[-3000:]
+
+
+async def test_a_worker_stopped_during_an_outage_stops_and_the_next_writes_it_all(
+    embedded_broker: object, tmp_path: Path, postgres_server_url: str, postgres_url: str
+) -> None:
+    settings = isolated_settings(embedded_broker.url, tmp_path, warehouse=postgres_url)  # type: ignore[attr-defined]
+    log = tmp_path / "worker.log"
+    worker = WorkerProcess(settings, log_path=log).start()
+    try:
+        await _feed(settings, OUTAGE_DAYS[:10], worker)
+        with database_outage(postgres_server_url, postgres_url):
+            await _publish_parsed(settings, OUTAGE_DAYS[10:20])
+            await asyncio.sleep(2)  # the sinks are retrying now (warehouse_retry_seconds: 300)
+            began = asyncio.get_running_loop().time()
+            # Graceful: the retrying writes give up, their batches stay unacked.
+            assert worker.stop(timeout_s=30) == 0, log.read_text(errors="replace")[-3000:]
+            assert asyncio.get_running_loop().time() - began < 20
+        worker = WorkerProcess(settings, log_path=log).start()
+        await _feed(settings, OUTAGE_DAYS[20:], worker)
+        await _audit_clean(settings, OUTAGE_DAYS)
+    finally:
+        assert worker.stop() == 0, log.read_text(errors="replace")[-3000:]

@@ -44,6 +44,16 @@ def release(events: Sequence[Any]) -> None:
         event.ack()
 
 
+def abandon(events: Sequence[Any], consumer: Any) -> None:
+    """Give up a held batch whose effects could not be made, for good: its messages are never
+    acked, so their offsets are never committed and the next worker gets them again, and the
+    consumer stops counting them as in flight. Faust's graceful stop waits until every message
+    in flight is acked (`Consumer.wait_empty`), so without this a worker stopped while a batch
+    it could not write was held would wait for ever."""
+    for event in events:
+        consumer._unacked_messages.discard(event.message)
+
+
 def unpack_by_key(
     batch: Sequence[Any], decode: Callable[[Any], list[K]], what: str
 ) -> tuple[dict[bytes, tuple[list[K], Any]], int]:

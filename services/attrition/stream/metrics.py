@@ -62,6 +62,11 @@ class WorkerMetrics:
             ["kind", "severity"],
             registry=self.registry,
         )
+        self.warehouse_write_failures = Counter(
+            "attrition_warehouse_write_failures",
+            "Warehouse writes that failed (each is retried until warehouse_retry_seconds).",
+            registry=self.registry,
+        )
         self.started_at = time.monotonic()
         self.ready = False
 
