@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import shutil
+import socket
+import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -179,3 +181,21 @@ async def test_a_stopping_worker_ends_a_retrying_write_at_once(unopenable: Path)
             await asyncio.wait_for(write, 0.6)
     finally:
         await writer.close()
+
+
+async def test_a_postgres_server_that_never_answers_fails_the_attempt_in_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A listening socket nobody serves: the kernel completes the TCP handshake and nothing more,
+    # as with a hung server. libpq alone would wait for ever; the writer needs the attempt to
+    # fail to go on retrying (and to give up when the worker stops).
+    from attrition.sinks import postgres_sink
+
+    monkeypatch.setattr(postgres_sink, "CONNECT_TIMEOUT_SECONDS", 1)
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        warehouse = open_warehouse(f"postgresql://attrition@127.0.0.1:{port}/attrition")
+        began = time.monotonic()
+        with pytest.raises(psycopg.OperationalError):
+            await asyncio.wait_for(warehouse.open(), 10)
+        assert time.monotonic() - began < 5

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
 from attrition.sinks import migrations, statements
 from attrition.sinks.statements import Upsert
@@ -21,6 +22,11 @@ from attrition.sinks.warehouse import TABLES, Warehouse, WriteBatch
 
 # Arbitrary, fixed: the advisory-lock id every attrition process takes to migrate.
 MIGRATION_LOCK_ID = 0x61747472  # "attr"
+
+#: How long a connection attempt may take unless the URL sets `connect_timeout`: libpq's own
+#: default is to wait for ever, and a server that accepts the TCP connection and never answers
+#: would then hold the sink (and its retries, and a stop) for as long as the network lets it.
+CONNECT_TIMEOUT_SECONDS = 10
 
 
 class PostgresWarehouse(Warehouse):
@@ -31,7 +37,11 @@ class PostgresWarehouse(Warehouse):
         self.applied_on_open: list[int] = []
 
     async def _connect(self) -> psycopg.AsyncConnection[Any]:
-        conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
+        given = conninfo_to_dict(self.url)
+        timeout: dict[str, Any] = (
+            {} if "connect_timeout" in given else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+        )
+        conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True, **timeout)
         # Timestamps come back in UTC whatever the server's zone, as from DuckDB.
         await conn.execute("SET TIME ZONE 'UTC'")
         return conn
