@@ -205,6 +205,7 @@ def _run_pipeline(
 ) -> None:
     from attrition.stream.local_pipeline import local_pipeline
 
+    failed: str | None = None
     with local_pipeline(settings, say=err.print) as pipeline:
         try:
             summary = send(pipeline.settings)
@@ -218,8 +219,14 @@ def _run_pipeline(
                 pipeline.wait_until_idle(timeout)
         except KeyboardInterrupt:
             err.print("stopping")
-    if pipeline.exit_code not in (0, None):
-        err.print(f"worker exited with {pipeline.exit_code}; see {pipeline.log_path}")
+        except (RuntimeError, TimeoutError) as exc:  # the worker died, or never caught up
+            failed = str(exc)
+    if failed is not None or pipeline.exit_code not in (0, None):
+        err.print(failed or f"the worker exited with {pipeline.exit_code}")
+        reason = pipeline.last_failure()
+        if reason:
+            err.print(f"the worker's log says: {reason}", markup=False, soft_wrap=True)
+        err.print(f"see {pipeline.log_path}")
         raise typer.Exit(1)
     if until_idle:
         print_totals(settings.warehouse, as_json=False)

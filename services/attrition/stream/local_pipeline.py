@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import orjson
+
 from attrition.broker.embedded_broker import EmbeddedBroker, free_port
 from attrition.settings import Settings
 from attrition.stream.worker_process import WorkerProcess, wait_until_idle
@@ -51,3 +53,34 @@ class LocalPipeline:
 
     def wait_until_idle(self, timeout_s: float) -> None:
         asyncio.run(wait_until_idle(self.settings, timeout_s=timeout_s, worker=self.worker))
+
+    def last_failure(self) -> str | None:
+        """The message of the worker log's last CRITICAL line (else its last ERROR line)."""
+        return last_failure(self.log_path)
+
+
+def last_failure(log_path: Path) -> str | None:
+    """Why a worker stopped, as its log says it: the last CRITICAL record of attrition's own
+    loggers, else their last ERROR, else the same of any logger (Faust's own last word on a
+    crash is only that it crashed).
+
+    Reads the JSON lines the worker writes to a file (`log_format` auto); lines that are not
+    JSON records (a traceback printed by the interpreter) are passed over."""
+    if not log_path.exists():
+        return None
+    found: dict[tuple[bool, str], str] = {}
+    with log_path.open("rb") as log:
+        for line in log:
+            if b'"level":"critical"' not in line and b'"level":"error"' not in line:
+                continue
+            try:
+                record = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(record, dict) and isinstance(record.get("message"), str):
+                ours = str(record.get("logger", "")).startswith("attrition")
+                found[(ours, str(record.get("level")))] = record["message"]
+    for choice in ((True, "critical"), (True, "error"), (False, "critical"), (False, "error")):
+        if choice in found:
+            return found[choice]
+    return None
