@@ -10,7 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from attrition.alerts.settings import AlertSettings
+from attrition.contracts.batches import MAX_BATCH_BYTES
 from attrition.ingest.settings import IngestSettings
+
+#: What a Kafka record takes beyond its key and value (headers, lengths, offsets), with room.
+RECORD_OVERHEAD_BYTES = 1024
 
 
 class TopicSettings(BaseModel):
@@ -125,6 +129,14 @@ class Settings(BaseSettings):
         "stay unacked meanwhile, so an outage delays rows and loses none; 0 stops at the first "
         "failure.",
     )
+    max_record_bytes: int = Field(
+        default=1_000_000,
+        ge=65_536,
+        description="Largest record the worker sends (Faust's producer_max_request_size), "
+        "table states included: a totals ledger holds a key's whole history. Apache Kafka "
+        "refuses records over its message.max.bytes (about 1 MB by default): raise both "
+        "together.",
+    )
     stream_batch_size: int = Field(
         default=1000,
         ge=1,
@@ -149,7 +161,7 @@ class Settings(BaseSettings):
         le=1000,
         description="Most events in one loss-events or deltas message (contracts/batches.py); "
         "500 keeps a message near 250 KB. A batch is split further to stay under 512 KB "
-        "(Kafka's default limit is 1 MB) when its events carry long lines.",
+        "(and under `max_record_bytes`) when its events carry long lines.",
     )
     session_timeout_s: float = Field(default=6.0, gt=0)
     processing_guarantee: Literal["at_least_once", "exactly_once"] = Field(
@@ -194,6 +206,12 @@ class Settings(BaseSettings):
         if self.stages == ALL_STAGES:
             return self.app_id
         return f"{self.app_id}.{'+'.join(sorted(self.stages))}"
+
+    @property
+    def wire_batch_max_bytes(self) -> int:
+        """Most bytes in one loss-events or deltas message: `MAX_BATCH_BYTES`, less when a
+        record may not be that large (`max_record_bytes`)."""
+        return min(MAX_BATCH_BYTES, self.max_record_bytes - RECORD_OVERHEAD_BYTES)
 
     @property
     def broker_url(self) -> str:

@@ -120,3 +120,31 @@ async def test_figures_with_long_lines_travel_in_messages_that_fit(
     assert len(on_topic) > 1 and all(len(v) <= MAX_BATCH_BYTES for _, v in on_topic)
     assert [e for _, e in await read_loss_events(settings)] == tanks
     assert len([d for d in await read_deltas(settings) if d.category is Category.tanks]) == 120
+
+
+async def test_a_ledger_too_large_for_one_record_stops_the_worker_saying_so(
+    embedded_broker: object, tmp_path: Path
+) -> None:
+    # A key's ledger is its whole history in one changelog record. Past the record limit (here
+    # the smallest allowed, 64 KiB: some 1,900 days of reports compressed) Faust's producer
+    # refused the record and the totals stage hung, alive and silent.
+    settings = isolated_settings(
+        embedded_broker.url,  # type: ignore[attr-defined]
+        tmp_path,
+        max_record_bytes=65_536,
+    )
+    log = tmp_path / "worker.log"
+    worker = WorkerProcess(settings, log_path=log).start()
+    try:
+        docs = report_series(date(2020, 1, 1), 2_400, id_prefix="big")
+        await publish([classify_line(encode(d)) for d in docs], settings)
+        deadline = asyncio.get_running_loop().time() + 120
+        while worker.alive() and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.3)
+        assert not worker.alive(), "the worker is still running: " + log.read_text()[-3000:]
+    finally:
+        code = worker.stop()
+    assert code not in (0, None)
+    text = log.read_text(errors="replace")
+    assert "more than one record may hold (ATTRITION_MAX_RECORD_BYTES, 65,536" in text
+    assert "MessageSizeTooLargeError" not in text

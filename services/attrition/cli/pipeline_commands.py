@@ -63,12 +63,14 @@ def worker() -> None:
 
     from attrition.broker.topic_admin import ensure_topics
     from attrition.stream.app import create_app
+    from attrition.stream.fatal import arm_hard_exit
 
     settings = Settings()
     # Declared before Faust subscribes: a subscription to a missing topic makes the broker
     # create it with its default partition count, which breaks the keyed layout.
     asyncio.run(ensure_topics(settings))
     app = create_app(settings)
+    arm_hard_exit()
     tune_gc()
     Worker(app, loglevel=settings.log_level, quiet=True).execute_from_commandline()
 

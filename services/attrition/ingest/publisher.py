@@ -106,7 +106,7 @@ async def publish_loss_events(
     waiting: dict[str, list[LossEvent]] = {}
 
     async def send(key: str, batch: list[LossEvent]) -> None:
-        for payload in payloads(batch, encode_loss_batch, limit):
+        for payload in payloads(batch, encode_loss_batch, limit, settings.wire_batch_max_bytes):
             await producer.send(
                 settings.topics.loss_events, value=payload, key=key.encode(), headers=headers
             )

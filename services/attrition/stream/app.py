@@ -53,6 +53,7 @@ def create_app(settings: Settings) -> AttritionApp:
         broker_commit_interval=0.25,
         consumer_auto_offset_reset="earliest",
         producer_linger=0.005,
+        producer_max_request_size=settings.max_record_bytes,
         producer_acks=-1,
         web_enabled=settings.web_enabled,
         web_port=settings.web_port,

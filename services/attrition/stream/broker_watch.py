@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from attrition.broker.consumer_progress import consumed_topics
 from attrition.broker.kafka_security import aiokafka_kwargs
+from attrition.stream.fatal import stop_worker
 
 if TYPE_CHECKING:
     from attrition.stream.app import AttritionApp
@@ -68,4 +69,4 @@ def register(app: AttritionApp) -> None:
             "(`attrition publish`)."
         )
         log.critical(message)
-        await app.crash(BrokerLostData(message))
+        await stop_worker(app, BrokerLostData(message))

@@ -22,9 +22,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from attrition.stream.batches import hold, release
+from attrition.stream.batches import abandon, hold, release
+from attrition.stream.fatal import stop_worker
 
 log = logging.getLogger(__name__)
+
+#: How long a stopping worker waits for its last changelog records to be delivered.
+SHUTDOWN_DELIVERY_SECONDS = 10.0
 
 
 class DeferredWrites:
@@ -86,11 +90,19 @@ class DeferredWrites:
 
     async def flush(self) -> None:
         """Write every changed key's state; ack the messages held once its changelog records
-        are delivered."""
+        are delivered. A write that fails leaves every message held unacked for good, and
+        the worker stops on `failed` (see `register`)."""
+        if self.failed is not None:
+            return
         self._last_flush = time.monotonic()
         changed, self._changed = self._changed, {}
-        for key, last in changed.items():
-            await self._write(key, last)
+        try:
+            for key, last in changed.items():
+                await self._write(key, last)
+        except Exception as exc:
+            log.critical("state not written, messages left unacked: %s", exc)
+            self.failed = exc
+            return
         flushed, self._held = self._held, []
         sends = self._sent()
         if not sends:
@@ -110,6 +122,7 @@ class DeferredWrites:
             # the state the broker does have. The worker stops on `failed` (see register).
             log.critical("state not written to its changelog, messages left unacked: %r", exc)
             self.failed = exc
+            self._held.extend(flushed)  # abandoned with the rest when the worker stops
             return
         release(flushed)
 
@@ -139,7 +152,11 @@ class DeferredWrites:
 
         async def flush_when_due() -> None:
             if self.failed is not None:
-                await app.crash(self.failed)
+                # Never acked; and out of the consumer's in-flight set, or the stop would wait
+                # for their acks for ever (stream/batches.abandon).
+                held, self._held = self._held, []
+                abandon(held, app.consumer)
+                await stop_worker(app, self.failed)
                 return
             async with self.lock:
                 if self.due():
@@ -149,9 +166,16 @@ class DeferredWrites:
         app.timer(interval=interval, name=f"attrition.{name}.flush")(flush_when_due)
 
         async def flush_at_shutdown(app: Any, **kwargs: Any) -> None:
+            if self.failed is not None:
+                return  # nothing more is acked: what is held goes to the next worker
             async with self.lock:
                 if self._held:
                     await self.flush()
-            await self.delivered()
+            try:
+                # Bounded: after a crash the producer may never deliver them, and a stop that
+                # waited for ever would have to be killed.
+                await asyncio.wait_for(self.delivered(), SHUTDOWN_DELIVERY_SECONDS)
+            except TimeoutError:
+                log.warning("state still on its way to the changelog at shutdown: unacked")
 
         app.on_before_shutdown.connect(flush_at_shutdown, weak=False)

@@ -34,6 +34,7 @@ def register(app: AttritionApp) -> None:
     loss_topic = settings.topics.loss_events
     dead_topic = settings.topics.dead_letters
     max_events = settings.wire_batch_max_events
+    max_bytes = settings.wire_batch_max_bytes
 
     async def parse_one(payload: bytes, topic: str, key: bytes | None) -> Sequence[LossEvent]:
         started = time.perf_counter()
@@ -83,7 +84,7 @@ def register(app: AttritionApp) -> None:
             # Awaiting the producer waits for room in its buffer, not for delivery; Faust
             # flushes the producer before it commits the batch's offsets.
             for key, keyed in group_by_key(events, _totals_key).items():
-                for payload in payloads(keyed, encode_loss_batch, max_events):
+                for payload in payloads(keyed, encode_loss_batch, max_events, max_bytes):
                     await produce(loss_topic, key.encode(), payload, None, None, _LOSS_HEADERS)
             release(batch)
 

@@ -18,6 +18,7 @@ from attrition.contracts.batches import decode_delta_batch, decode_loss_batch, d
 from attrition.contracts.events import AlertEvent, DeadLetter
 from attrition.sinks.warehouse import WriteBatch
 from attrition.stream.batches import abandon, hold, release
+from attrition.stream.fatal import stop_worker
 from attrition.stream.warehouse_writer import WarehouseUnavailable, WarehouseWriter
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ def register(app: AttritionApp) -> None:
                         abandon(batch, app.consumer)
                         if not writer.closing:
                             log.critical("%s: %s; the worker stops", name, exc)
-                            await app.crash(exc)
+                            await stop_worker(app, exc)
                         return
                 release(batch)
 

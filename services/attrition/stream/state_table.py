@@ -23,17 +23,26 @@ import faust
 from faust.streams import _current_event
 from faust.types import FutureMessage
 
+from attrition.settings import RECORD_OVERHEAD_BYTES
+
 if TYPE_CHECKING:
     from attrition.stream.app import AttritionApp
 
 
+class StateTooLarge(ValueError):
+    """A key's state does not fit in one record of its changelog."""
+
+
 class StateTable(faust.Table[bytes, bytes]):
     """A `faust.Table` that keeps the futures of the changelog records it sends (each resolves
-    once the broker has the record) until `take_sent` hands them over."""
+    once the broker has the record) until `take_sent` hands them over, and refuses a state
+    larger than a record may be (`max_record_bytes`) with an error that says so: Faust's
+    producer buffer crashed on it, and the stage hung."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, max_record_bytes: int = 1_000_000, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._sent: list[FutureMessage] = []
+        self.max_record_bytes = max_record_bytes
 
     def send_changelog(self, *args: Any, **kwargs: Any) -> FutureMessage:
         sent: FutureMessage = super().send_changelog(*args, **kwargs)
@@ -55,6 +64,12 @@ class StateTable(faust.Table[bytes, bytes]):
     def set_for(self, key: bytes, value: bytes, event: Any) -> None:
         """Store the key's entry with `event` (a message of the key) as the current event:
         it decides the store's partition and the changelog record's."""
+        if len(key) + len(value) + RECORD_OVERHEAD_BYTES > self.max_record_bytes:
+            raise StateTooLarge(
+                f"the {self.name} state of {key.decode(errors='replace')} is {len(value):,} "
+                f"bytes, more than one record may hold (ATTRITION_MAX_RECORD_BYTES, "
+                f"{self.max_record_bytes:,}; the brokers' message.max.bytes must allow as much)"
+            )
         _as_current(event)
         self[key] = value
 
@@ -81,6 +96,7 @@ def state_table(app: AttritionApp, name: str) -> StateTable:
         partitions=app.settings.topics.partitions,
         key_type=bytes,
         value_type=bytes,
+        max_record_bytes=app.settings.max_record_bytes,
     )
     app.tables.add(table)
     return table

@@ -51,6 +51,7 @@ def register(app: AttritionApp) -> None:
     decoded: dict[bytes, tuple[bytes, TotalsLedger]] = {}
     totals_topic = names.current_totals
     max_events = app.settings.wire_batch_max_events
+    max_bytes = app.settings.wire_batch_max_bytes
 
     # Ledgers ahead of the table (changed since the last flush), and the source kinds whose
     # current total moved in each: written, and their current totals sent, at the flush.
@@ -92,7 +93,7 @@ def register(app: AttritionApp) -> None:
         writes.changed(key, last)
         # Awaiting `send` waits for room in the producer's buffer, not for delivery: Faust
         # flushes the producer before it commits, and it commits only flushed messages.
-        for payload in payloads(deltas, encode_delta_batch, max_events):
+        for payload in payloads(deltas, encode_delta_batch, max_events, max_bytes):
             await produce(deltas_topic, key, payload, None, None, _DELTA_HEADERS)
         return len(deltas)
 

@@ -17,6 +17,7 @@ day as an integer ordinal rather than an ISO string.
 
 from __future__ import annotations
 
+import zlib
 from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -159,6 +160,22 @@ def _encode_stale_days(book: Book) -> None:
         ]
         book.encoded[ordinal] = orjson.dumps(rows)[1:-1]
     book.stale.clear()
+
+
+def state_record(state: LedgerState) -> bytes:
+    """The state as the totals table stores it: `encode_state`'s JSON, zlib-compressed.
+
+    The state is every figure of a key's whole history, and one table entry is one Kafka
+    record, which brokers cap at 1 MB by default: articles quoting the personnel figure
+    twenty times a day for two years made a 1.6 MB state, which Faust's producer refused, and
+    the totals stage stopped. Compressed it is 0.46 MB (3.5x; 2.1x for reports alone, which
+    carry fewer repeated source ids), for about 1 ms per 100 KB at each flush."""
+    return zlib.compress(encode_state(state), 1)
+
+
+def state_from_record(raw: bytes) -> LedgerState:
+    """Inverse of `state_record`; also reads the plain JSON records written before it."""
+    return decode_state(raw if raw[:1] == b"{" else zlib.decompress(raw))
 
 
 def decode_state(raw: bytes) -> LedgerState:

@@ -46,9 +46,9 @@ from attrition.totals.ledger_state import (
     Book,
     Figure,
     LedgerState,
-    decode_state,
-    encode_state,
     merge_figure,
+    state_from_record,
+    state_record,
 )
 
 # A key's running total counts casualties; a "killed" or "wounded" figure under the same key
@@ -160,12 +160,13 @@ class TotalsLedger:
     # -- state ----------------------------------------------------------------------------
 
     def to_bytes(self) -> bytes:
-        return encode_state(self._state)
+        """The ledger as its table entry (see `ledger_state.state_record`)."""
+        return state_record(self._state)
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> TotalsLedger:
         ledger = cls.__new__(cls)
-        ledger._adopt(decode_state(raw))
+        ledger._adopt(state_from_record(raw))
         return ledger
 
     # -- input ----------------------------------------------------------------------------

@@ -7,9 +7,10 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import faust
+import pytest
 from faust.streams import _current_event
 
-from attrition.stream.state_table import StateTable
+from attrition.stream.state_table import StateTable, StateTooLarge
 
 
 class Event:
@@ -63,3 +64,15 @@ def test_a_key_is_written_to_its_own_partition_and_changelog_partition(tmp_path:
         assert table.take_sent() == []
     finally:
         _current_event.set(None)
+
+
+def test_a_state_larger_than_a_record_is_refused_saying_so(tmp_path: Path) -> None:
+    table = _table(tmp_path)
+    table.max_record_bytes = 65_536
+    own = Event(0)
+    with pytest.raises(StateTooLarge, match=r"ua_general_staff/russia/tanks is 70,000 bytes"):
+        table.set_for(b"ua_general_staff/russia/tanks", b"x" * 70_000, own)
+    assert table.take_sent() == []  # nothing reached the changelog
+    table.set_for(b"ua_general_staff/russia/tanks", b"x" * 60_000, own)
+    assert len(table.take_sent()) == 1
+    _current_event.set(None)

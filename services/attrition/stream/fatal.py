@@ -1,0 +1,52 @@
+"""Stopping the worker on an error it cannot go on from, and making sure it stops.
+
+`app.crash(reason)` makes Faust stop the worker and exit non-zero. Its stop, though, still
+commits through the consumer, and after a crash the consumer's thread may never answer: a
+worker whose totals ledger outgrew a record was seen waiting in `Consumer.wait_empty` until it
+was killed, minutes later, in one run of three. Nothing is lost by not waiting: every message
+not acked is delivered again to the next worker. So the worker process (`attrition worker`
+arms it) exits by itself `HARD_EXIT_SECONDS` after such a crash if Faust has not let it go."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+HARD_EXIT_SECONDS = 15.0
+HARD_EXIT_CODE = 1
+
+_armed = False
+
+
+def arm_hard_exit() -> None:
+    """Let `stop_worker` end this process if the stop hangs (the worker command calls it; an
+    app run inside a test process is not to be ended)."""
+    global _armed
+    _armed = True
+
+
+async def stop_worker(app: Any, reason: BaseException) -> None:
+    """Crash the app with `reason`, and, once armed, exit the process if it is still here
+    `HARD_EXIT_SECONDS` later."""
+    if _armed:
+        timer = threading.Timer(HARD_EXIT_SECONDS, _exit_now, args=(reason,))
+        timer.daemon = True
+        timer.start()
+    await app.crash(reason)
+
+
+def _exit_now(reason: BaseException) -> None:
+    # ERROR, not CRITICAL: the reason itself was logged CRITICAL, and stays the last word.
+    log.error(
+        "the worker did not stop within %.0f s of %r: exiting now (unacked messages go to "
+        "the next worker)",
+        HARD_EXIT_SECONDS,
+        reason,
+    )
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    os._exit(HARD_EXIT_CODE)
