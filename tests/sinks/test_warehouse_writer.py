@@ -18,7 +18,7 @@ import pytest
 
 from attrition.contracts.vocabulary import Category, Claimant, Subject
 from attrition.sinks.warehouse import WriteBatch, open_warehouse
-from attrition.stream.warehouse_writer import WarehouseUnavailable, WarehouseWriter, retry_delays
+from attrition.sinks.warehouse_writer import WarehouseUnavailable, WarehouseWriter, retry_delays
 from postgres_fixtures import database_accepts_connections
 from synthetic_losses import Figure, delta_event, loss_event
 

@@ -205,7 +205,7 @@ def _run_pipeline(
     until_idle: bool,
     timeout: float,
 ) -> None:
-    from attrition.stream.local_pipeline import local_pipeline
+    from attrition.stream.local_pipeline import last_failure, local_pipeline
 
     failed: str | None = None
     with local_pipeline(settings, say=err.print) as pipeline:
@@ -225,7 +225,7 @@ def _run_pipeline(
             failed = str(exc)
     if failed is not None or pipeline.exit_code not in (0, None):
         err.print(failed or f"the worker exited with {pipeline.exit_code}")
-        reason = pipeline.last_failure()
+        reason = last_failure(pipeline.log_path)
         if reason:
             err.print(f"the worker's log says: {reason}", markup=False, soft_wrap=True)
         err.print(f"see {pipeline.log_path}")

@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from attrition.stream.batches import abandon, hold, release
+from attrition.stream.batches import hold, release
 from attrition.stream.fatal import stop_worker
 
 log = logging.getLogger(__name__)
@@ -152,11 +152,8 @@ class DeferredWrites:
 
         async def flush_when_due() -> None:
             if self.failed is not None:
-                # Never acked; and out of the consumer's in-flight set, or the stop would wait
-                # for their acks for ever (stream/batches.abandon).
                 held, self._held = self._held, []
-                abandon(held, app.consumer)
-                await stop_worker(app, self.failed)
+                await stop_worker(app, self.failed, unacked=held)
                 return
             async with self.lock:
                 if self.due():

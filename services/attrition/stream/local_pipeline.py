@@ -54,10 +54,6 @@ class LocalPipeline:
     def wait_until_idle(self, timeout_s: float) -> None:
         asyncio.run(wait_until_idle(self.settings, timeout_s=timeout_s, worker=self.worker))
 
-    def last_failure(self) -> str | None:
-        """The message of the worker log's last CRITICAL line (else its last ERROR line)."""
-        return last_failure(self.log_path)
-
 
 def last_failure(log_path: Path) -> str | None:
     """Why a worker stopped, as its log says it: the last CRITICAL record of attrition's own

@@ -2,7 +2,7 @@
 
 Writes are idempotent upserts on the event ids, so the at-least-once redelivery after a crash
 changes no row; a batch is acked only once its write has returned (stream/batches.py). One
-writer per worker (stream/warehouse_writer.py) keeps the writes one at a time (DuckDB allows a
+writer per worker (sinks/warehouse_writer.py) keeps the writes one at a time (DuckDB allows a
 single writer) and retries them through a warehouse outage; when its retries run out, the
 worker stops, and the batch is redelivered to the next one."""
 
@@ -17,9 +17,9 @@ from pydantic import ValidationError
 from attrition.contracts.batches import decode_delta_batch, decode_loss_batch, decode_single
 from attrition.contracts.events import AlertEvent, DeadLetter
 from attrition.sinks.warehouse import WriteBatch
+from attrition.sinks.warehouse_writer import WarehouseUnavailable, WarehouseWriter
 from attrition.stream.batches import abandon, hold, release
 from attrition.stream.fatal import stop_worker
-from attrition.stream.warehouse_writer import WarehouseUnavailable, WarehouseWriter
 
 if TYPE_CHECKING:
     from attrition.stream.app import AttritionApp
@@ -75,10 +75,11 @@ def register(app: AttritionApp) -> None:
                         await writer.write(to_batch(events))
                     except WarehouseUnavailable as exc:
                         # Never acked: the next worker writes it again.
-                        abandon(batch, app.consumer)
-                        if not writer.closing:
+                        if writer.closing:  # the worker is stopping anyway
+                            abandon(batch, app.consumer)
+                        else:
                             log.critical("%s: %s; the worker stops", name, exc)
-                            await stop_worker(app, exc)
+                            await stop_worker(app, exc, unacked=batch)
                         return
                 release(batch)
 

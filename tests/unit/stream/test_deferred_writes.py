@@ -151,6 +151,32 @@ async def test_a_state_that_never_reaches_the_broker_leaves_its_messages_unacked
     assert message.acks == 0 and deferred.failed is refused
 
 
+async def test_a_state_that_cannot_be_written_leaves_every_message_unacked() -> None:
+    """A write that fails (a state too large for a record, say) stops the acks for good: the
+    worker stops on `failed`, and what it held goes to the next worker."""
+    written: list[bytes] = []
+    too_large = ValueError("the totals-ledger state of big is 70,000 bytes")
+
+    async def write(key: bytes, last: object) -> None:
+        if key == b"big":
+            raise too_large
+        written.append(key)
+
+    deferred = DeferredWrites(write, flush_every=60.0, quiet_after=0.05)
+    first = [Message("big1"), Message("small1")]
+    deferred.changed(b"big", first[0])
+    deferred.changed(b"small", first[1])
+    await deferred.batch_done(first)
+    await deferred.flush()  # does not raise: the timer stops the worker on `failed`
+    assert deferred.failed is too_large
+    later = Message("small2")
+    deferred.changed(b"small", later)
+    await deferred.batch_done([later])
+    await deferred.flush()
+    assert written == [] and deferred.failed is too_large
+    assert all(m.acks == 0 for m in [*first, later])
+
+
 async def test_a_batch_is_held_and_handed_over_once_processed() -> None:
     deferred, written, _ = _deferred()
     batch = [Message("a1"), Message("b1")]

@@ -70,9 +70,11 @@ def test_a_state_larger_than_a_record_is_refused_saying_so(tmp_path: Path) -> No
     table = _table(tmp_path)
     table.max_record_bytes = 65_536
     own = Event(0)
-    with pytest.raises(StateTooLarge, match=r"ua_general_staff/russia/tanks is 70,000 bytes"):
-        table.set_for(b"ua_general_staff/russia/tanks", b"x" * 70_000, own)
-    assert table.take_sent() == []  # nothing reached the changelog
-    table.set_for(b"ua_general_staff/russia/tanks", b"x" * 60_000, own)
-    assert len(table.take_sent()) == 1
-    _current_event.set(None)
+    try:
+        with pytest.raises(StateTooLarge, match=r"ua_general_staff/russia/tanks is 70,000 bytes"):
+            table.set_for(b"ua_general_staff/russia/tanks", b"x" * 70_000, own)
+        assert table.take_sent() == []  # nothing reached the changelog
+        table.set_for(b"ua_general_staff/russia/tanks", b"x" * 60_000, own)
+        assert len(table.take_sent()) == 1
+    finally:
+        _current_event.set(None)

@@ -1,4 +1,5 @@
 """The sink stage's one writer into the warehouse: group commits, and retries through outages.
+(No Faust here: the sink agents, stream/sink_agent.py, call it and ack what it wrote.)
 
 A failed write is tried again after a pause that doubles from `FIRST_RETRY_SECONDS` to
 `MAX_RETRY_SECONDS`, for as long as the next attempt comes within `retry_seconds` of the first
@@ -129,7 +130,7 @@ class WarehouseWriter:
 
     async def _pause(self, seconds: float) -> None:
         """Sleep, but wake within a quarter second of the writer closing or its worker
-        stopping (a stop waits for the sinks' batches; see stream/batches.abandon)."""
+        stopping (a stop waits for the sinks' batches: their agents then abandon them)."""
         deadline = time.monotonic() + seconds
         while not self.closing and (left := deadline - time.monotonic()) > 0:
             with contextlib.suppress(TimeoutError):
