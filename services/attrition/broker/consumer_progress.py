@@ -20,6 +20,17 @@ def consumed_topics(settings: Settings) -> list[str]:
     return [topic for topic in ordered if topic in wanted]
 
 
+async def end_offsets(
+    settings: Settings, consumer: AIOKafkaConsumer, tps: list[TopicPartition]
+) -> dict[TopicPartition, int]:
+    """Each partition's end offset: the consumer's answer on Apache Kafka, read from fetch
+    responses on the embedded broker (broker/tansu_end_offsets.py)."""
+    if settings.embedded_broker:
+        return await true_end_offsets(settings.bootstrap_servers, tps)
+    found: dict[TopicPartition, int] = await consumer.end_offsets(tps)
+    return found
+
+
 async def group_lag(settings: Settings) -> dict[TopicPartition, int]:
     """Messages not yet committed by the worker's group, per partition (0 = caught up)."""
     tps = [
@@ -35,10 +46,7 @@ async def group_lag(settings: Settings) -> dict[TopicPartition, int]:
     )
     await consumer.start()
     try:
-        if settings.embedded_broker:
-            ends = await true_end_offsets(settings.bootstrap_servers, tps)
-        else:
-            ends = await consumer.end_offsets(tps)
+        ends = await end_offsets(settings, consumer, tps)
         lag = {}
         for tp in tps:
             committed = await consumer.committed(tp)

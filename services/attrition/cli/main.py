@@ -14,6 +14,7 @@ from attrition.cli import (
     pipeline_commands,
     schema_commands,
     soak_command,
+    state_commands,
     warehouse_commands,
 )
 
@@ -37,6 +38,7 @@ app.command("soak")(soak_command.soak)
 app.command("eval")(eval_command.eval_command)
 app.command("export")(warehouse_commands.export)
 app.add_typer(schema_commands.app, name="schemas")
+app.add_typer(state_commands.app, name="state")
 
 
 def main() -> None:

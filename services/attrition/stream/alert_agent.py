@@ -19,7 +19,8 @@ from attrition.contracts.events import AlertEvent, DeltaEvent
 from attrition.contracts.wire import encode, headers_for
 from attrition.stream.batches import unpack_by_key
 from attrition.stream.deferred_writes import DeferredWrites
-from attrition.stream.state_table import state_table
+from attrition.stream.fatal import stop_on_failure
+from attrition.stream.state_table import StateUnreadable, state_table
 
 if TYPE_CHECKING:
     from attrition.stream.app import AttritionApp
@@ -51,7 +52,10 @@ def register(app: AttritionApp) -> None:
             stored = states.get_for(key_bytes, last)
             # Out of the cache while the state changes: a failure leaves the table's to load.
             if stored is None or written.pop(key_bytes, None) is not stored:
-                detector.load_key_state(key, orjson.loads(stored) if stored else None)
+                try:
+                    detector.load_key_state(key, orjson.loads(stored) if stored else None)
+                except Exception as exc:
+                    raise StateUnreadable(states.name, key_bytes, exc) from exc
         alerts: list[AlertEvent] = []
         for delta in deltas:
             alerts.extend(detector.observe(delta))
@@ -77,17 +81,19 @@ def register(app: AttritionApp) -> None:
 
     @app.agent(topics.deltas, name="attrition.alerts")
     async def raise_alerts(stream: Any) -> None:
-        async for batch in stream.take_events(batch_size, within=batch_seconds):
-            async with writes.batch(batch):
-                by_key, received = unpack_by_key(
-                    batch, lambda m: app.decoder.events(m, decode_delta_batch), "delta batch"
-                )
-                metrics.events_in.labels(names.deltas).inc(received)
-                for key_bytes, (deltas, last) in by_key.items():
-                    for alert in observe_key(key_bytes, deltas, last):
-                        log.info("alert: %s", alert.explanation)
-                        metrics.alerts.labels(alert.kind.value, alert.severity.value).inc()
-                        metrics.events_out.labels(names.alerts).inc()
-                        await topics.alerts.send(
-                            key=key_bytes, value=encode(alert), headers=_ALERT_HEADERS
-                        )
+        async with stop_on_failure(app, "attrition.alerts", writes.unacked):
+            async for batch in stream.take_events(batch_size, within=batch_seconds):
+                async with writes.batch(batch):
+                    await alert_batch(batch)
+
+    async def alert_batch(batch: list[Any]) -> None:
+        by_key, received = unpack_by_key(
+            batch, lambda m: app.decoder.events(m, decode_delta_batch), "delta batch"
+        )
+        metrics.events_in.labels(names.deltas).inc(received)
+        for key_bytes, (deltas, last) in by_key.items():
+            for alert in observe_key(key_bytes, deltas, last):
+                log.info("alert: %s", alert.explanation)
+                metrics.alerts.labels(alert.kind.value, alert.severity.value).inc()
+                metrics.events_out.labels(names.alerts).inc()
+                await topics.alerts.send(key=key_bytes, value=encode(alert), headers=_ALERT_HEADERS)

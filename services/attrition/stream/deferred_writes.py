@@ -57,6 +57,8 @@ class DeferredWrites:
         self.lock = asyncio.Lock()
         self._changed: dict[bytes, Any] = {}  # key → its last message
         self._held: list[Any] = []
+        self._given_up: list[Any] = []  # held, never to be acked (see forget)
+        self._stopping = False
         self._last_flush = self._last_batch = time.monotonic()
 
     def changed(self, key: bytes, last_message: Any) -> None:
@@ -77,7 +79,7 @@ class DeferredWrites:
                 yield
                 await self.batch_done(events)
             except BaseException:
-                self.forget()
+                self.forget(events)
                 raise
 
     async def batch_done(self, batch: Sequence[Any]) -> None:
@@ -131,12 +133,20 @@ class DeferredWrites:
         while self._delivering:
             await asyncio.gather(*self._delivering, return_exceptions=True)
 
-    def forget(self) -> None:
-        """After a failure: drop the state ahead of the table and never ack what it holds;
-        those messages are redelivered after a restart and replayed onto the table's state."""
+    def forget(self, failed: Sequence[Any] = ()) -> None:
+        """After a failure (of the batch `failed`): drop the state ahead of the table and never
+        ack what it holds, nor `failed`; those messages are redelivered after a restart and
+        replayed onto the table's state."""
         self._changed.clear()
+        self._given_up.extend(self._held)
+        self._given_up.extend(failed)
         self._held.clear()
         self._on_forget()
+
+    def unacked(self) -> list[Any]:
+        """The messages held and not acked yet (those given up after a failure included): what
+        a worker stopping on a failure leaves to the next one (fatal.stop_worker)."""
+        return [*self._given_up, *self._held]
 
     def due(self) -> bool:
         """A flush the timer should make: the input has gone quiet, or the interval has run."""
@@ -152,8 +162,9 @@ class DeferredWrites:
 
         async def flush_when_due() -> None:
             if self.failed is not None:
-                held, self._held = self._held, []
-                await stop_worker(app, self.failed, unacked=held)
+                if not self._stopping:
+                    self._stopping = True
+                    await stop_worker(app, self.failed, unacked=self.unacked())
                 return
             async with self.lock:
                 if self.due():

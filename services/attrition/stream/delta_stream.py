@@ -17,6 +17,7 @@ from aiohttp import web as aiohttp_web
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.web import View
 
+from attrition.broker.consumer_progress import end_offsets
 from attrition.broker.kafka_security import aiokafka_kwargs
 from attrition.settings import Settings
 
@@ -111,17 +112,6 @@ async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicParti
         await asyncio.sleep(0.5)
 
 
-async def _end_offsets(
-    settings: Settings, consumer: AIOKafkaConsumer, tps: list[TopicPartition]
-) -> dict[TopicPartition, int]:
-    if settings.embedded_broker:
-        from attrition.broker.tansu_end_offsets import true_end_offsets
-
-        return await true_end_offsets(settings.bootstrap_servers, tps)
-    offsets: dict[TopicPartition, int] = await consumer.end_offsets(tps)
-    return offsets
-
-
 async def follow_deltas(settings: Settings, fanout: DeltaFanout) -> None:
     """Offer each delta written from now on to the fan-out, until cancelled."""
     wait: dict[str, Any] = {}
@@ -140,7 +130,7 @@ async def follow_deltas(settings: Settings, fanout: DeltaFanout) -> None:
     try:
         tps = await _partitions(consumer, settings.topics.deltas)
         consumer.assign(tps)
-        for tp, offset in (await _end_offsets(settings, consumer, tps)).items():
+        for tp, offset in (await end_offsets(settings, consumer, tps)).items():
             consumer.seek(tp, offset)
         fanout.ready.set()
         while True:

@@ -7,14 +7,21 @@ and after a crash the consumer's thread may never answer: a worker whose totals 
 outgrew a record was seen waiting in `Consumer.wait_empty` until it was killed, in 1 run of 5.
 Nothing is lost by not waiting: every message not acked is delivered again to the next worker.
 So the worker process (`attrition worker` arms it) exits by itself `HARD_EXIT_SECONDS` after
-such a crash if Faust has not let it go."""
+such a crash if Faust has not let it go.
+
+`stop_on_failure` is the same stop for an error a stage has no answer for (a table entry that
+does not decode, a bug). Faust's default for an agent that raises is to restart it on the
+messages after the failed batch: that batch is never acked, so the commits stop there while
+the worker looks alive, and a stage that keeps state between flushes drops what it had built
+and goes on from the table's older state."""
 
 from __future__ import annotations
 
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from attrition.stream.batches import abandon
@@ -45,6 +52,24 @@ async def stop_worker(app: Any, reason: BaseException, unacked: Sequence[Any] = 
         timer.daemon = True
         timer.start()
     await app.crash(reason)
+
+
+@asynccontextmanager
+async def stop_on_failure(
+    app: Any, stage: str, unacked: Callable[[], Sequence[Any]]
+) -> AsyncIterator[None]:
+    """Around a stage's loop over its batches: an exception that leaves it is logged CRITICAL
+    under the stage's name and stops the worker, leaving `unacked()` (the events the stage
+    holds and will not ack) to the next worker. The loop ends there."""
+    try:
+        yield
+    except Exception as exc:
+        logging.getLogger(stage).critical(
+            "%s; the worker stops, and what this stage had not acked goes to the next worker",
+            exc,
+            exc_info=exc,
+        )
+        await stop_worker(app, exc, unacked=unacked())
 
 
 def _exit_now(reason: BaseException) -> None:

@@ -16,6 +16,7 @@ from attrition.contracts.events import DeadLetter, LossEvent
 from attrition.contracts.wire import encode, headers_for
 from attrition.parse.document_parser import process_raw
 from attrition.stream.batches import hold, release
+from attrition.stream.fatal import stop_on_failure
 
 if TYPE_CHECKING:
     from attrition.stream.app import AttritionApp
@@ -67,26 +68,28 @@ def register(app: AttritionApp) -> None:
         # The producer itself rather than `topic.send`: no FutureMessage per message; the
         # loss-events topic is declared by the agents that read it.
         produce = app.producer.send
-        async for batch in stream.take_events(
-            settings.stream_batch_size, within=settings.stream_batch_seconds
-        ):
-            # Held until every loss event of the batch is handed to the producer (batches.py).
-            hold(batch)
-            events: list[LossEvent] = []
-            for event in batch:
-                message = event.message
-                metrics.events_in.labels(message.topic).inc()
-                value = message.value
-                payload = value if isinstance(value, bytes) else bytes(value)
-                events.extend(await parse_one(payload, message.topic, message.key))
-            if events:
-                metrics.events_out.labels(loss_topic).inc(len(events))
-            # Awaiting the producer waits for room in its buffer, not for delivery; Faust
-            # flushes the producer before it commits the batch's offsets.
-            for key, keyed in group_by_key(events, _totals_key).items():
-                for payload in payloads(keyed, encode_loss_batch, max_events, max_bytes):
-                    await produce(loss_topic, key.encode(), payload, None, None, _LOSS_HEADERS)
-            release(batch)
+        batch: Sequence[Any] = ()
+        async with stop_on_failure(app, "attrition.parse", lambda: batch):
+            async for batch in stream.take_events(
+                settings.stream_batch_size, within=settings.stream_batch_seconds
+            ):
+                # Held until every loss event of the batch is handed to the producer.
+                hold(batch)
+                events: list[LossEvent] = []
+                for event in batch:
+                    message = event.message
+                    metrics.events_in.labels(message.topic).inc()
+                    value = message.value
+                    payload = value if isinstance(value, bytes) else bytes(value)
+                    events.extend(await parse_one(payload, message.topic, message.key))
+                if events:
+                    metrics.events_out.labels(loss_topic).inc(len(events))
+                # Awaiting the producer waits for room in its buffer, not for delivery; Faust
+                # flushes the producer before it commits the batch's offsets.
+                for key, keyed in group_by_key(events, _totals_key).items():
+                    for payload in payloads(keyed, encode_loss_batch, max_events, max_bytes):
+                        await produce(loss_topic, key.encode(), payload, None, None, _LOSS_HEADERS)
+                release(batch)
 
 
 def _totals_key(event: LossEvent) -> str:

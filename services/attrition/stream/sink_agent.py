@@ -9,7 +9,7 @@ worker stops, and the batch is redelivered to the next one."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -19,7 +19,7 @@ from attrition.contracts.events import AlertEvent, DeadLetter
 from attrition.sinks.warehouse import WriteBatch
 from attrition.sinks.warehouse_writer import WarehouseUnavailable, WarehouseWriter
 from attrition.stream.batches import abandon, hold, release
-from attrition.stream.fatal import stop_worker
+from attrition.stream.fatal import stop_on_failure, stop_worker
 
 if TYPE_CHECKING:
     from attrition.stream.app import AttritionApp
@@ -61,27 +61,35 @@ def register(app: AttritionApp) -> None:
 
         @app.agent(channel, name=name)
         async def write_batches(stream: Any) -> None:
-            async for batch in stream.take_events(
-                settings.sink_batch_size, within=settings.sink_batch_seconds
-            ):
-                # Held until the write returns: a failed write must not be acked.
-                hold(batch)
-                events = _decode_all(
-                    lambda m: app.decoder.events(m, decode), [e.message for e in batch], name
-                )
-                metrics.events_in.labels(topic_name).inc(len(events))
-                if events:
-                    try:
-                        await writer.write(to_batch(events))
-                    except WarehouseUnavailable as exc:
-                        # Never acked: the next worker writes it again.
-                        if writer.closing:  # the worker is stopping anyway
-                            abandon(batch, app.consumer)
-                        else:
-                            log.critical("%s: %s; the worker stops", name, exc)
-                            await stop_worker(app, exc, unacked=batch)
+            batch: Sequence[Any] = ()
+            async with stop_on_failure(app, name, lambda: batch):
+                async for batch in stream.take_events(
+                    settings.sink_batch_size, within=settings.sink_batch_seconds
+                ):
+                    if not await write_batch(batch):
                         return
-                release(batch)
+
+        async def write_batch(batch: Sequence[Any]) -> bool:
+            """Whether the batch was written (and acked); False: the worker stops."""
+            # Held until the write returns: a failed write must not be acked.
+            hold(batch)
+            events = _decode_all(
+                lambda m: app.decoder.events(m, decode), [e.message for e in batch], name
+            )
+            metrics.events_in.labels(topic_name).inc(len(events))
+            if events:
+                try:
+                    await writer.write(to_batch(events))
+                except WarehouseUnavailable as exc:
+                    # Never acked: the next worker writes it again.
+                    if writer.closing:  # the worker is stopping anyway
+                        abandon(batch, app.consumer)
+                    else:
+                        log.critical("%s: %s; the worker stops", name, exc)
+                        await stop_worker(app, exc, unacked=batch)
+                    return False
+            release(batch)
+            return True
 
     sink(
         topics.loss_events,

@@ -33,6 +33,18 @@ class StateTooLarge(ValueError):
     """A key's state does not fit in one record of its changelog."""
 
 
+class StateUnreadable(ValueError):
+    """A key's table entry does not decode: damaged, or written by something else."""
+
+    def __init__(self, table: str, key: bytes, cause: BaseException) -> None:
+        named = key.decode(errors="replace")
+        super().__init__(
+            f"the {table} state of {named} does not decode ({cause!r}): restore the entry, or "
+            f"remove it with the workers stopped (`attrition state drop {named} --table "
+            f"{table}`) and the key starts over"
+        )
+
+
 class StateTable(faust.Table[bytes, bytes]):
     """A `faust.Table` that keeps the futures of the changelog records it sends (each resolves
     once the broker has the record) until `take_sent` hands them over, and refuses a state

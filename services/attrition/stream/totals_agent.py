@@ -22,7 +22,8 @@ from attrition.contracts.vocabulary import DocumentKind
 from attrition.contracts.wire import encode, headers_for
 from attrition.stream.batches import unpack_by_key
 from attrition.stream.deferred_writes import DeferredWrites
-from attrition.stream.state_table import state_table
+from attrition.stream.fatal import stop_on_failure
+from attrition.stream.state_table import StateUnreadable, state_table
 from attrition.totals.totals_ledger import TotalsLedger
 
 if TYPE_CHECKING:
@@ -69,7 +70,12 @@ def register(app: AttritionApp) -> None:
         cached = decoded.pop(key, None)
         if cached is not None and state is not None and cached[0] is state:
             return cached[1]
-        return TotalsLedger.from_bytes(state) if state else None
+        if not state:
+            return None
+        try:
+            return TotalsLedger.from_bytes(state)
+        except Exception as exc:
+            raise StateUnreadable(ledgers.name, key, exc) from exc
 
     async def apply_key(produce: Any, key: bytes, losses: list[LossEvent], last: Any) -> int:
         """Feed one key's events of a batch to its ledger; send its deltas. `last` is the
@@ -139,12 +145,13 @@ def register(app: AttritionApp) -> None:
         # The producer itself, not `topic.send`: the same buffered send without building a
         # FutureMessage per event; the deltas topic is declared by the agents that read it.
         produce = app.producer.send
-        async for batch in stream.take_events(batch_size, within=batch_seconds):
-            async with writes.batch(batch):
-                by_key, received = unpack_by_key(batch, decode, "loss-event batch")
-                metrics.events_in.labels(names.loss_events).inc(received)
-                sent = 0
-                for key, (losses, last) in by_key.items():
-                    sent += await apply_key(produce, key, losses, last)
-                if sent:
-                    metrics.events_out.labels(names.deltas).inc(sent)
+        async with stop_on_failure(app, "attrition.totals", writes.unacked):
+            async for batch in stream.take_events(batch_size, within=batch_seconds):
+                async with writes.batch(batch):
+                    by_key, received = unpack_by_key(batch, decode, "loss-event batch")
+                    metrics.events_in.labels(names.loss_events).inc(received)
+                    sent = 0
+                    for key, (losses, last) in by_key.items():
+                        sent += await apply_key(produce, key, losses, last)
+                    if sent:
+                        metrics.events_out.labels(names.deltas).inc(sent)

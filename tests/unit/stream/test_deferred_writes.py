@@ -102,6 +102,24 @@ async def test_after_a_failure_nothing_is_written_or_acked() -> None:
     assert not deferred.due()
 
 
+async def test_a_failed_batch_and_every_message_held_before_it_are_given_up() -> None:
+    """What a worker stopping on the failure abandons (fatal.stop_on_failure): the messages
+    held for the next flush, and the batch that failed, none of them acked."""
+    deferred, written, _ = _deferred()
+    earlier = Message("a1")
+    deferred.changed(b"a", earlier)
+    await deferred.batch_done([earlier])
+    failing = [Message("b1"), Message("c1")]
+    with pytest.raises(ValueError, match="no ledger"):
+        async with deferred.batch(failing):
+            deferred.changed(b"b", failing[0])
+            raise ValueError("no ledger")
+    assert deferred.unacked() == [earlier, *failing]
+    assert all(m.refs == 1 for m in failing)  # held by the batch, never released
+    await deferred.flush()
+    assert written == [] and all(m.acks == 0 for m in [earlier, *failing])
+
+
 def _delivering() -> tuple[DeferredWrites, list[asyncio.Future[None]]]:
     """A helper whose writes each leave one changelog send, resolved by the test."""
     sends: list[asyncio.Future[None]] = []

@@ -1,0 +1,126 @@
+"""A stage that meets an error it has no answer for (a table entry that does not decode, a bug)
+stops the worker, saying which stage and why, and the messages it had not acked go to the next
+worker. Faust's own supervisor would restart the agent on the messages after the failed batch:
+the worker went on looking healthy while its commits stopped at that batch."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from attrition.broker.consumer_progress import group_lag
+from attrition.broker.table_entries import changelog_topic, entry_partitions
+from attrition.cli.options import settings_env
+from attrition.contracts.events import RawDocument
+from attrition.contracts.vocabulary import Category
+from attrition.settings import Settings
+from attrition.stream.worker_process import WorkerProcess, wait_until_idle
+from isolated_settings import isolated_settings
+from pipeline_helpers import publish_docs, read_deltas
+from report_fixtures import report_series
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+
+TANKS = b"ua_general_staff/russia/tanks"
+
+
+async def _run_to_idle(settings: Settings, docs: list[RawDocument], log: Path) -> None:
+    worker = WorkerProcess(settings, log_path=log).start()
+    try:
+        await publish_docs(settings, docs)
+        await wait_until_idle(settings, timeout_s=120, worker=worker)
+    finally:
+        assert worker.stop() == 0, log.read_text(errors="replace")[-3000:]
+
+
+async def _damage_entry(settings: Settings, table: str, key: bytes) -> None:
+    """Overwrite the key's entry in a table's changelog with bytes no stage can decode."""
+    partitions = await entry_partitions(settings, table, key)
+    assert list(partitions.values()) == [True], partitions
+    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            changelog_topic(settings, table),
+            b"\x00 not a state",
+            key=key,
+            partition=next(iter(partitions)),
+        )
+    finally:
+        await producer.stop()
+
+
+def _drop_command(settings: Settings, table: str, key: str) -> subprocess.CompletedProcess[str]:
+    """`attrition state drop`, run as an operator would, with the worker's settings."""
+    return subprocess.run(
+        [sys.executable, "-m", "attrition.cli.main", "state", "drop", key, "--table", table],
+        env=settings_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+async def _wait_exit(worker: WorkerProcess, log: Path, timeout_s: float) -> int | None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while worker.alive() and loop.time() < deadline:
+        await asyncio.sleep(0.3)
+    alive = worker.alive()
+    code = worker.stop()
+    assert not alive, "the worker is still running: " + log.read_text(errors="replace")[-3000:]
+    return code
+
+
+@pytest.mark.parametrize(
+    ("table", "stage", "input_topic"),
+    [
+        ("totals-ledger", "attrition.totals", "loss_events"),
+        ("spike-detector", "attrition.alerts", "deltas"),
+    ],
+)
+async def test_a_state_that_does_not_decode_stops_the_worker_and_loses_nothing(
+    embedded_broker: object, tmp_path: Path, table: str, stage: str, input_topic: str
+) -> None:
+    settings = isolated_settings(embedded_broker.url, tmp_path)  # type: ignore[attr-defined]
+    docs = report_series(date(2024, 3, 1), 4, id_prefix="bad-state")
+    await _run_to_idle(settings, docs[:3], tmp_path / "first.log")
+    await _damage_entry(settings, table, TANKS)
+
+    # The fourth day's tanks figure meets the unreadable state.
+    log = tmp_path / "second.log"
+    worker = WorkerProcess(settings, log_path=log).start()
+    await publish_docs(settings, docs[3:])
+    code = await _wait_exit(worker, log, timeout_s=90)
+    assert code not in (0, None)
+    text = log.read_text(errors="replace")
+    critical = [line for line in text.splitlines() if '"level":"critical"' in line]
+    assert any(
+        f'"logger":"{stage}"' in line
+        and f"the {table} state of ua_general_staff/russia/tanks does not decode" in line
+        for line in critical
+    ), text[-3000:]
+    # Nothing was committed past the failed batch: the stage's input still has a lag.
+    topic = getattr(settings.topics, input_topic)
+    assert sum(n for tp, n in (await group_lag(settings)).items() if tp.topic == topic) > 0
+
+    # The remedy the message points to: remove the entry, and the key starts over. The next
+    # worker gets the failed batch again.
+    dropped = _drop_command(settings, table, TANKS.decode())
+    assert dropped.returncode == 0, dropped.stderr[-3000:]
+    assert f"tombstone written to {changelog_topic(settings, table)}" in dropped.stdout
+    assert list((await entry_partitions(settings, table, TANKS)).values()) == [False]
+    again = _drop_command(settings, table, TANKS.decode())
+    assert again.returncode == 1 and "no entry" in again.stderr
+    await _run_to_idle(settings, [], tmp_path / "third.log")
+    tanks = [d for d in await read_deltas(settings) if d.category is Category.tanks]
+    assert {d.as_of for d in tanks} == {date(2024, 3, 1) + timedelta(days=i) for i in range(4)}
+    if table == "totals-ledger":  # the ledger started over at the fourth day
+        fourth = [d for d in tanks if d.as_of == date(2024, 3, 4)]
+        assert fourth and all(d.previous_total is None for d in fourth), fourth
