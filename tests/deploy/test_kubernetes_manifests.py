@@ -445,6 +445,8 @@ METRICS = {
     "attrition_table_recovery_seconds": set(),
     "attrition_alerts_total": {"kind", "severity"},
     "attrition_warehouse_write_failures_total": set(),
+    "attrition_state_largest_record_bytes": {"table"},
+    "attrition_state_record_limit_bytes": set(),
 }
 # Labels Prometheus adds to every scraped series.
 TARGET_LABELS = {"instance", "job", "namespace", "pod", "service", "endpoint", "container"}
@@ -508,6 +510,7 @@ def test_grafana_dashboard_queries_parse_and_use_the_exported_metrics() -> None:
         "Table recovery time",
         "Alerts by kind and severity",
         "Warehouse write failures",
+        "State record size against its limit",
     ):
         assert title in titles
     quantiles = [t["expr"] for p in panels if p["title"] == "Parse latency" for t in p["targets"]]

@@ -73,6 +73,12 @@ async def test_health_ready_metrics_and_totals(pipeline_settings: Settings, tmp_
             assert _sample(after, "attrition_parse_seconds_count") == 4
             assert _sample(after, "attrition_table_recovery_seconds") > 0
             assert "attrition_consumer_lag" in after
+            # Three days of 13 ledgers and detector states: a few hundred bytes each, far from
+            # the limit a state record may reach.
+            for table in ("totals-ledger", "spike-detector"):
+                largest = _sample(after, "attrition_state_largest_record_bytes", table=table)
+                assert 200 < largest < 10_000, (table, largest)
+            assert _sample(after, "attrition_state_record_limit_bytes") == 1_000_000
 
             totals = (await client.get("/totals/ua_general_staff/russia/")).json()["totals"]
             tanks = [t for t in totals if t["category"] == "tanks"]

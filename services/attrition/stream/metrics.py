@@ -17,6 +17,8 @@ from prometheus_client import (
     generate_latest,
 )
 
+from attrition.stream.state_table import StateTable
+
 if TYPE_CHECKING:
     from attrition.stream.app import AttritionApp
 
@@ -67,6 +69,19 @@ class WorkerMetrics:
             "Warehouse writes that failed (each is retried until warehouse_retry_seconds).",
             registry=self.registry,
         )
+        self.state_largest_record_bytes = Gauge(
+            "attrition_state_largest_record_bytes",
+            "Largest record this worker wrote to a state table's changelog since it started, "
+            "per table (a totals ledger grows with its key's history).",
+            ["table"],
+            registry=self.registry,
+        )
+        self.state_record_limit_bytes = Gauge(
+            "attrition_state_record_limit_bytes",
+            "Most bytes one state record may have (ATTRITION_MAX_RECORD_BYTES); a larger state "
+            "stops the worker.",
+            registry=self.registry,
+        )
         self.started_at = time.monotonic()
         self.ready = False
 
@@ -83,9 +98,16 @@ def _refresh_lag(app: Any, metrics: WorkerMetrics) -> None:
         metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(highwater - done, 0))
 
 
+def _refresh_state_sizes(app: Any, metrics: WorkerMetrics) -> None:
+    for table in app.tables.values():
+        if isinstance(table, StateTable):
+            metrics.state_largest_record_bytes.labels(table.name).set(table.largest_record_bytes)
+
+
 def register(app: AttritionApp) -> WorkerMetrics:
     metrics = WorkerMetrics()
     app.metrics = metrics  # type: ignore[attr-defined]
+    metrics.state_record_limit_bytes.set(app.settings.max_record_bytes)
 
     async def recovery_finished() -> None:
         # Faust starts app tasks (and the web server) only once table recovery is complete;
@@ -114,6 +136,7 @@ def register(app: AttritionApp) -> WorkerMetrics:
     @app.page("/metrics")
     async def metrics_view(web: Any, request: Any) -> Any:
         _refresh_lag(app, metrics)
+        _refresh_state_sizes(app, metrics)
         # aiohttp wants the charset apart from the media type.
         media_type = CONTENT_TYPE_LATEST.split(";")[0]
         return web.bytes(generate_latest(metrics.registry), content_type=media_type)

@@ -55,6 +55,10 @@ class StateTable(faust.Table[bytes, bytes]):
         super().__init__(*args, **kwargs)
         self._sent: list[FutureMessage] = []
         self.max_record_bytes = max_record_bytes
+        #: The largest record this worker has written to the changelog since it started (key,
+        #: value and overhead, as `max_record_bytes` counts them): a ledger grows with its
+        #: key's history, and the metric of it warns long before the limit stops the stage.
+        self.largest_record_bytes = 0
 
     def send_changelog(self, *args: Any, **kwargs: Any) -> FutureMessage:
         sent: FutureMessage = super().send_changelog(*args, **kwargs)
@@ -76,7 +80,8 @@ class StateTable(faust.Table[bytes, bytes]):
     def set_for(self, key: bytes, value: bytes, event: Any) -> None:
         """Store the key's entry with `event` (a message of the key) as the current event:
         it decides the store's partition and the changelog record's."""
-        if len(key) + len(value) + RECORD_OVERHEAD_BYTES > self.max_record_bytes:
+        size = len(key) + len(value) + RECORD_OVERHEAD_BYTES
+        if size > self.max_record_bytes:
             raise StateTooLarge(
                 f"the {self.name} state of {key.decode(errors='replace')} is {len(value):,} "
                 f"bytes, more than one record may hold (ATTRITION_MAX_RECORD_BYTES, "
@@ -84,6 +89,7 @@ class StateTable(faust.Table[bytes, bytes]):
             )
         _as_current(event)
         self[key] = value
+        self.largest_record_bytes = max(self.largest_record_bytes, size)
 
     def take_sent(self) -> list[FutureMessage]:
         """The changelog records sent since the last call."""

@@ -10,6 +10,7 @@ import faust
 import pytest
 from faust.streams import _current_event
 
+from attrition.settings import RECORD_OVERHEAD_BYTES
 from attrition.stream.state_table import StateTable, StateTooLarge
 
 
@@ -76,5 +77,24 @@ def test_a_state_larger_than_a_record_is_refused_saying_so(tmp_path: Path) -> No
         assert table.take_sent() == []  # nothing reached the changelog
         table.set_for(b"ua_general_staff/russia/tanks", b"x" * 60_000, own)
         assert len(table.take_sent()) == 1
+    finally:
+        _current_event.set(None)
+
+
+def test_the_largest_record_written_is_kept_for_the_metric(tmp_path: Path) -> None:
+    table = _table(tmp_path)
+    table.max_record_bytes = 65_536
+    key = b"ua_general_staff/russia/tanks"
+    own = Event(0)
+    try:
+        assert table.largest_record_bytes == 0
+        table.set_for(key, b"x" * 30_000, own)
+        written = table.largest_record_bytes
+        assert written == len(key) + 30_000 + RECORD_OVERHEAD_BYTES  # as the limit counts it
+        table.set_for(key, b"x" * 10_000, own)  # smaller: the largest stays
+        assert table.largest_record_bytes == written
+        with pytest.raises(StateTooLarge):
+            table.set_for(key, b"x" * 70_000, own)
+        assert table.largest_record_bytes == written  # refused, never written
     finally:
         _current_event.set(None)
