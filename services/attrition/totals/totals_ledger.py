@@ -46,6 +46,7 @@ from attrition.totals.ledger_state import (
     Book,
     Figure,
     LedgerState,
+    chosen,
     merge_figure,
     state_from_record,
     state_record,
@@ -84,19 +85,9 @@ class _DayDelta(NamedTuple):
     event_id: str
 
 
-def _chosen(day: dict[str, Figure]) -> tuple[str, Figure] | None:
-    best: tuple[str, Figure] | None = None
-    for source_id, fig in day.items():
-        if fig.total is None:
-            continue
-        if best is None or (not fig.official, source_id) < (not best[1].official, best[0]):
-            best = (source_id, fig)
-    return best
-
-
-def _reported_delta(day: dict[str, Figure], chosen: Figure) -> int | None:
-    if chosen.reported_delta is not None:
-        return chosen.reported_delta
+def _reported_delta(day: dict[str, Figure], picked: Figure) -> int | None:
+    if picked.reported_delta is not None:
+        return picked.reported_delta
     # Fall back on the best-ranked other statement of the day's change, figures that carry a
     # total before delta-only ones, so the choice does not depend on arrival order either.
     best: tuple[bool, bool, str] | None = None
@@ -243,16 +234,16 @@ class TotalsLedger:
 
     def _view(self, book: Book, kind: DocumentKind, ordinal: int) -> _DayDelta | None:
         day = book.day(ordinal)
-        chosen = _chosen(day)
-        if chosen is None:
+        best = chosen(day)
+        if best is None:
             return None
-        source_id, fig = chosen
-        assert fig.total is not None  # _chosen only returns figures with a total
+        source_id, fig = best
+        assert fig.total is not None  # `chosen` only returns figures with a total
         previous_as_of: date | None = None
         previous_total: int | None = None
         prev = book.previous_date(ordinal)
         if prev is not None:
-            prev_chosen = _chosen(book.day(prev))
+            prev_chosen = chosen(book.day(prev))
             if prev_chosen is not None:
                 previous_as_of = date.fromordinal(prev)
                 previous_total = prev_chosen[1].total

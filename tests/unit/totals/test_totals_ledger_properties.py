@@ -172,3 +172,21 @@ def test_shuffled_year_with_duplicates_matches_in_order(seed: int) -> None:
     disagreeing = {d.as_of for d in current if DeltaFlag.source_disagreement in d.flags}
     assert disagreeing == {START + timedelta(days=day) for day in range(0, 365, 11)}
     assert all(d.source_id.startswith("gs-") for d in current)
+
+
+@settings(max_examples=60, deadline=None)
+@given(histories(), st.randoms(use_true_random=False))
+def test_a_ledger_restored_after_every_event_emits_what_one_kept_in_memory_emits(
+    events: list[LossEvent], rng: random.Random
+) -> None:
+    """A stored ledger keeps the event id of each day's chosen figure only
+    (ledger_state._encode_stale_days): no delta may ever point at an id it dropped."""
+    stream = disorder(events, rng)
+    _, kept = run(stream)
+    led = TotalsLedger(Claimant.ua_general_staff, Subject.russia, Category.uav)
+    restored: list[DeltaEvent] = []
+    for event in stream:
+        restored += led.apply(event)
+        led = TotalsLedger.from_bytes(led.to_bytes())
+    assert restored == kept
+    assert {d.event_id for d in restored} <= {e.event_id for e in events}
