@@ -56,10 +56,10 @@ async def _damage_entry(settings: Settings, table: str, key: bytes) -> None:
         await producer.stop()
 
 
-def _drop_command(settings: Settings, table: str, key: str) -> subprocess.CompletedProcess[str]:
-    """`attrition state drop`, run as an operator would, with the worker's settings."""
+def _state_command(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """`attrition state …`, run as an operator would, with the worker's settings."""
     return subprocess.run(
-        [sys.executable, "-m", "attrition.cli.main", "state", "drop", key, "--table", table],
+        [sys.executable, "-m", "attrition.cli.main", "state", *args],
         env=settings_env(settings),
         capture_output=True,
         text=True,
@@ -91,6 +91,11 @@ async def test_a_state_that_does_not_decode_stops_the_worker_and_loses_nothing(
     settings = isolated_settings(embedded_broker.url, tmp_path)  # type: ignore[attr-defined]
     docs = report_series(date(2024, 3, 1), 4, id_prefix="bad-state")
     await _run_to_idle(settings, docs[:3], tmp_path / "first.log")
+    listed = _state_command(settings, "sizes", "--table", table, "--top", "20")
+    assert listed.returncode == 0, listed.stderr[-3000:]
+    lines = listed.stdout.splitlines()
+    assert lines[0].startswith(f"13 entries in {changelog_topic(settings, table)}; limit 1,000,000")
+    assert len(lines) == 14 and any(line.endswith(TANKS.decode()) for line in lines[1:])
     await _damage_entry(settings, table, TANKS)
 
     # The fourth day's tanks figure meets the unreadable state.
@@ -112,11 +117,11 @@ async def test_a_state_that_does_not_decode_stops_the_worker_and_loses_nothing(
 
     # The remedy the message points to: remove the entry, and the key starts over. The next
     # worker gets the failed batch again.
-    dropped = _drop_command(settings, table, TANKS.decode())
+    dropped = _state_command(settings, "drop", TANKS.decode(), "--table", table)
     assert dropped.returncode == 0, dropped.stderr[-3000:]
     assert f"tombstone written to {changelog_topic(settings, table)}" in dropped.stdout
     assert list((await entry_partitions(settings, table, TANKS)).values()) == [False]
-    again = _drop_command(settings, table, TANKS.decode())
+    again = _state_command(settings, "drop", TANKS.decode(), "--table", table)
     assert again.returncode == 1 and "no entry" in again.stderr
     await _run_to_idle(settings, [], tmp_path / "third.log")
     tanks = [d for d in await read_deltas(settings) if d.category is Category.tanks]

@@ -27,11 +27,11 @@ def changelog_topic(settings: Settings, table: str) -> str:
     return f"{settings.group_id}-{table}-changelog"
 
 
-async def entry_partitions(
-    settings: Settings, table: str, key: bytes, timeout_s: float = 60.0
-) -> dict[int, bool]:
-    """The changelog partitions that hold a record of `key`, each with whether its last record
-    there has a value (False: a tombstone already removed it)."""
+async def latest_entries(
+    settings: Settings, table: str, timeout_s: float = 60.0
+) -> dict[tuple[bytes, int], int | None]:
+    """The last record of each key in each changelog partition, as the table restores it: its
+    size in bytes (key and value), or None for a tombstone (the entry was removed)."""
     topic = changelog_topic(settings, table)
     tps = [TopicPartition(topic, p) for p in range(settings.topics.partitions)]
     security = aiokafka_kwargs(settings.security)
@@ -44,20 +44,29 @@ async def entry_partitions(
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         remaining = {tp for tp in tps if ends[tp] > 0}
-        found: dict[int, bool] = {}
+        found: dict[tuple[bytes, int], int | None] = {}
         deadline = asyncio.get_running_loop().time() + timeout_s
         while remaining:
             if asyncio.get_running_loop().time() > deadline:
                 raise TimeoutError(f"{topic} not read to its end in {timeout_s:.0f}s")
             for tp, records in (await consumer.getmany(timeout_ms=500)).items():
                 for record in records:
-                    if record.key == key:
-                        found[tp.partition] = record.value is not None
+                    if record.key is None:
+                        continue
+                    size = None if record.value is None else len(record.key) + len(record.value)
+                    found[(record.key, tp.partition)] = size
                 if records and records[-1].offset + 1 >= ends[tp]:
                     remaining.discard(tp)
         return found
     finally:
         await consumer.stop()
+
+
+async def entry_partitions(settings: Settings, table: str, key: bytes) -> dict[int, bool]:
+    """The changelog partitions that hold a record of `key`, each with whether its last record
+    there has a value (False: a tombstone already removed it)."""
+    entries = await latest_entries(settings, table)
+    return {p: size is not None for (k, p), size in entries.items() if k == key}
 
 
 async def drop_entry(settings: Settings, table: str, key: bytes) -> list[int]:
