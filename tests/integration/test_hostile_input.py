@@ -13,15 +13,20 @@ from pathlib import Path
 
 import orjson
 import pytest
+from aiokafka import AIOKafkaProducer
 from pydantic import SecretStr
 
 from attrition.audit.collect import collect
 from attrition.audit.ledger import RawMessage, audit
+from attrition.broker.topic_admin import ensure_topics
 from attrition.cli.options import settings_env
+from attrition.contracts.batches import encode_loss_batch
 from attrition.contracts.events import DeadLetter
-from attrition.contracts.vocabulary import DeadLetterReason
+from attrition.contracts.vocabulary import Category, DeadLetterReason
 from attrition.ingest.settings import IngestSettings
+from attrition.parse.document_parser import parse_document
 from attrition.settings import KafkaSecurity, LimitSettings
+from attrition.sinks.warehouse import open_warehouse
 from attrition.stream.worker_process import WorkerProcess, wait_until_idle
 from isolated_settings import isolated_settings
 from pipeline_helpers import publish_docs, read_topic
@@ -30,6 +35,7 @@ from report_fixtures import report_series
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
 MARKER = "s3cr3t-MARKER-7f1c"
+TANKS = b"ua_general_staff/russia/tanks"
 LIMIT = 4096
 
 
@@ -150,3 +156,62 @@ def _status(url: str, method: str, body: bytes) -> int:
             return int(response.status)
     except urllib.error.HTTPError as exc:
         return exc.code
+
+
+async def test_refused_loss_event_and_delta_messages_end_as_dead_letters(
+    embedded_broker: object, tmp_path: Path
+) -> None:
+    """The loss-events and deltas topics are public contracts other producers may write to. A
+    message there that does not decode, or that holds another key's events, feeds no state and
+    no warehouse row, and is recorded on the dead-letter topic with why (it was only logged)."""
+    settings = isolated_settings(embedded_broker.url, tmp_path)  # type: ignore[attr-defined]
+    topics = settings.topics
+    stray = parse_document(report_series(date(2022, 6, 1), 1, id_prefix="stray")[0])[0]
+    tanks = [e for e in stray if e.category is Category.tanks]
+    refused = [
+        (topics.loss_events, TANKS, b"{not json"),
+        (topics.loss_events, b"ua_general_staff/russia/aircraft", encode_loss_batch(tanks)),
+        (topics.deltas, TANKS, b'{"events": []}'),
+    ]
+    good = report_series(date(2023, 1, 1), 2, id_prefix="after-refused")
+    await ensure_topics(settings)  # as declared, not auto-created by the first send
+    log = tmp_path / "worker.log"
+    worker = WorkerProcess(settings, log_path=log).start()
+    try:
+        producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers)
+        await producer.start()
+        try:
+            for topic, key, value in refused:
+                await producer.send_and_wait(topic, value, key=key)
+        finally:
+            await producer.stop()
+        await publish_docs(settings, good)
+        await wait_until_idle(settings, timeout_s=120, worker=worker)
+        assert worker.alive()
+        letters = [
+            DeadLetter.model_validate_json(v)
+            for _, v in await read_topic(settings, topics.dead_letters)
+        ]
+        async with open_warehouse(settings.warehouse) as warehouse:
+            stored_letters = {r["dead_letter_id"] for r in await warehouse.dump("dead_letters")}
+            stored_events = {r["event_id"] for r in await warehouse.dump("loss_events")}
+    finally:
+        assert worker.stop() == 0, log.read_text(errors="replace")[-3000:]
+    assert sorted((d.source_topic, d.source_key) for d in letters) == sorted(
+        (topic, key.decode()) for topic, key, _ in refused
+    )
+    assert all(d.reason is DeadLetterReason.invalid_event for d in letters)
+    details = {d.source_topic + " " + (d.source_key or ""): d.detail for d in letters}
+    assert details[f"{topics.loss_events} ua_general_staff/russia/tanks"].startswith(
+        "not a loss-event batch: "
+    )
+    assert details[f"{topics.loss_events} ua_general_staff/russia/aircraft"] == (
+        "loss-event batch on key 'ua_general_staff/russia/aircraft' holds events of "
+        "ua_general_staff/russia/tanks"
+    )
+    assert details[f"{topics.deltas} ua_general_staff/russia/tanks"].startswith(
+        "not a delta batch: "
+    )
+    assert stored_letters == {d.dead_letter_id for d in letters}
+    assert not stored_events & {e.event_id for e in tanks}  # never written, never totalled
+    assert len(stored_events) == 2 * 13

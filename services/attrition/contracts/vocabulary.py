@@ -112,7 +112,9 @@ class Severity(StrEnum):
 
 
 class DeadLetterReason(StrEnum):
-    """Why a raw message produced no loss events. Stable codes for dashboards and audits."""
+    """Why a message produced nothing: a raw message no loss events, or (`invalid_event`) a
+    loss-events or deltas message that is no valid batch of its key's events. Stable codes for
+    dashboards and audits."""
 
     not_utf8 = "not_utf8"
     not_json = "not_json"

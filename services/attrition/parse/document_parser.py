@@ -30,6 +30,30 @@ class ParseOutcome:
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
 
+def dead_letter(
+    reason: DeadLetterReason,
+    detail: str,
+    payload: bytes,
+    topic: str,
+    key: bytes | None,
+    source_id: str | None = None,
+) -> DeadLetter:
+    """The record of a message that produced nothing, and why; its id is the same for the same
+    message (topic, key and payload), so a redelivery gives the same dead letter."""
+    key_text = key.decode("utf-8", "replace") if key is not None else None
+    return DeadLetter(
+        dead_letter_id=stable_id("dead", topic, key_text, hashlib_hex(payload)),
+        reason=reason,
+        detail=detail[:4000],
+        source_topic=topic,
+        source_key=key_text[:500] if key_text else None,
+        source_id=source_id,
+        payload_excerpt=payload[: _EXCERPT_CHARS * 4].decode("utf-8", "replace")[:_EXCERPT_CHARS],
+        payload_size=len(payload),
+        failed_at=datetime.now(UTC),
+    )
+
+
 def _dead(
     reason: DeadLetterReason,
     detail: str,
@@ -38,18 +62,7 @@ def _dead(
     key: bytes | None,
     document: RawDocument | None = None,
 ) -> ParseOutcome:
-    key_text = key.decode("utf-8", "replace") if key is not None else None
-    letter = DeadLetter(
-        dead_letter_id=stable_id("dead", topic, key_text, hashlib_hex(payload)),
-        reason=reason,
-        detail=detail[:4000],
-        source_topic=topic,
-        source_key=key_text[:500] if key_text else None,
-        source_id=document.id if document else None,
-        payload_excerpt=payload[: _EXCERPT_CHARS * 4].decode("utf-8", "replace")[:_EXCERPT_CHARS],
-        payload_size=len(payload),
-        failed_at=datetime.now(UTC),
-    )
+    letter = dead_letter(reason, detail, payload, topic, key, document.id if document else None)
     return ParseOutcome(dead_letter=letter, document=document)
 
 
@@ -57,7 +70,8 @@ def hashlib_hex(payload: bytes) -> str:
     return hashlib.blake2b(payload, digest_size=16).hexdigest()
 
 
-def _validation_summary(exc: ValidationError) -> str:
+def validation_summary(exc: ValidationError) -> str:
+    """The first few of a validation's errors, each with where it was found, on one line."""
     parts = []
     for err in exc.errors()[:5]:
         loc = ".".join(str(p) for p in err["loc"]) or "document"
@@ -97,7 +111,7 @@ def decode_document(
         return RawDocument.model_validate(data)
     except ValidationError as exc:
         return _dead(
-            DeadLetterReason.invalid_document, _validation_summary(exc), payload, topic, key
+            DeadLetterReason.invalid_document, validation_summary(exc), payload, topic, key
         )
 
 

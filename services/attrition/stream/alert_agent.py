@@ -18,6 +18,7 @@ from attrition.contracts.batches import decode_delta_batch
 from attrition.contracts.events import AlertEvent, DeltaEvent
 from attrition.contracts.wire import encode, headers_for
 from attrition.stream.batches import unpack_by_key
+from attrition.stream.dead_letters import refuse
 from attrition.stream.deferred_writes import DeferredWrites
 from attrition.stream.fatal import stop_on_failure
 from attrition.stream.state_table import StateUnreadable, state_table
@@ -87,9 +88,10 @@ def register(app: AttritionApp) -> None:
                     await alert_batch(batch)
 
     async def alert_batch(batch: list[Any]) -> None:
-        by_key, received = unpack_by_key(
+        by_key, received, refused = unpack_by_key(
             batch, lambda m: app.decoder.events(m, decode_delta_batch), "delta batch"
         )
+        await refuse(app, refused)
         metrics.events_in.labels(names.deltas).inc(received)
         for key_bytes, (deltas, last) in by_key.items():
             for alert in observe_key(key_bytes, deltas, last):

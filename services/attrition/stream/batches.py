@@ -12,6 +12,8 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import ValidationError
 
+from attrition.parse.document_parser import validation_summary
+
 log = logging.getLogger(__name__)
 
 
@@ -56,27 +58,32 @@ def abandon(events: Sequence[Any], consumer: Any) -> None:
 
 def unpack_by_key(
     batch: Sequence[Any], decode: Callable[[Any], list[K]], what: str
-) -> tuple[dict[bytes, tuple[list[K], Any]], int]:
+) -> tuple[dict[bytes, tuple[list[K], Any]], int, list[tuple[Any, str]]]:
     """The events of a batch of framed messages (contracts/batches.py), by message key in
     arrival order, each with the key's last message (the one a table write takes its
-    partition from), and how many events there were. `decode` takes a Faust message; the
-    lists it returns may be shared with other stages (stream/shared_decode.py) and are never
-    changed here.
+    partition from); how many events there were; and the messages refused, each with why.
+    `decode` takes a Faust message; the lists it returns may be shared with other stages
+    (stream/shared_decode.py) and are never changed here.
 
-    A message that does not decode, has no key, or holds another key's events is logged and
-    skipped: fed to a key's state it would corrupt that state from then on."""
+    A message that does not decode, has no key, or holds another key's events is refused:
+    fed to a key's state it would corrupt that state from then on. The stage that reads the
+    topic first turns it into a dead letter (stream/dead_letters.py)."""
     by_key: dict[bytes, tuple[list[K], Any]] = {}
+    refused: list[tuple[Any, str]] = []
     count = 0
     for event in batch:
         key = event.message.key
         try:
             events = decode(event.message)
         except ValidationError as exc:
-            log.error("undecodable %s on key %r skipped: %s", what, key, exc)
+            log.error("undecodable %s on key %r refused: %s", what, key, exc)
+            refused.append((event, f"not a {what}: {validation_summary(exc)}"))
             continue
         named = key.decode(errors="replace") if key else None
         if named is None or any(e.totals_key != named for e in events):
-            log.error("%s on key %r holds events of other keys: skipped", what, key)
+            log.error("%s on key %r holds events of other keys: refused", what, key)
+            keys = sorted({e.totals_key for e in events})
+            refused.append((event, f"{what} on key {named!r} holds events of {', '.join(keys)}"))
             continue
         count += len(events)
         kept = by_key.get(key)
@@ -84,4 +91,4 @@ def unpack_by_key(
         if kept is not None:
             merged.extend(events)
         by_key[key] = (merged, event)
-    return by_key, count
+    return by_key, count, refused

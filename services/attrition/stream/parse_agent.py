@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from attrition.contracts.batches import LossEventBatch, encode_loss_batch, group_by_key, payloads
-from attrition.contracts.events import DeadLetter, LossEvent
-from attrition.contracts.wire import encode, headers_for
+from attrition.contracts.events import LossEvent
+from attrition.contracts.wire import headers_for
 from attrition.parse.document_parser import process_raw
 from attrition.stream.batches import hold, release
+from attrition.stream.dead_letters import send_dead_letter
 from attrition.stream.fatal import stop_on_failure
 
 if TYPE_CHECKING:
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _LOSS_HEADERS = headers_for(LossEventBatch)
-_DEAD_HEADERS = headers_for(DeadLetter)
 
 
 def register(app: AttritionApp) -> None:
@@ -33,7 +33,6 @@ def register(app: AttritionApp) -> None:
     limits = settings.limits
     metrics = app.metrics  # type: ignore[attr-defined]
     loss_topic = settings.topics.loss_events
-    dead_topic = settings.topics.dead_letters
     max_events = settings.wire_batch_max_events
     max_bytes = settings.wire_batch_max_bytes
 
@@ -49,16 +48,10 @@ def register(app: AttritionApp) -> None:
         metrics.parse_seconds.observe(time.perf_counter() - started)
         if outcome.dead_letter is not None:
             letter = outcome.dead_letter
-            metrics.dead_letters.labels(letter.reason.value).inc()
-            metrics.events_out.labels(dead_topic).inc()
             log.warning(
                 "dead letter: %s (%s) from %s", letter.reason.value, letter.detail[:200], topic
             )
-            await topics.dead_letters.send(
-                key=(letter.source_id or letter.dead_letter_id).encode(),
-                value=encode(letter),
-                headers=_DEAD_HEADERS,
-            )
+            await send_dead_letter(app, letter)
         elif outcome.warnings and outcome.document is not None:
             log.info("%s: %s", outcome.document.id, "; ".join(outcome.warnings)[:500])
         return outcome.events

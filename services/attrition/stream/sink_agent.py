@@ -18,7 +18,7 @@ from attrition.contracts.batches import decode_delta_batch, decode_loss_batch, d
 from attrition.contracts.events import AlertEvent, DeadLetter
 from attrition.sinks.warehouse import WriteBatch
 from attrition.sinks.warehouse_writer import WarehouseUnavailable, WarehouseWriter
-from attrition.stream.batches import abandon, hold, release
+from attrition.stream.batches import abandon, hold, release, unpack_by_key
 from attrition.stream.fatal import stop_on_failure, stop_worker
 
 if TYPE_CHECKING:
@@ -27,12 +27,20 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _decode_all(decode: Callable[[Any], list[Any]], messages: list[Any], what: str) -> list[Any]:
-    """Every event of a batch of Faust messages; one that does not decode is logged, skipped."""
+def _decode_all(
+    decode: Callable[[Any], list[Any]], batch: Sequence[Any], what: str, keyed: bool
+) -> list[Any]:
+    """Every event of a batch; a message that does not decode is logged and skipped. On the
+    loss-events and deltas topics (`keyed`), so is one that holds another key's events: the
+    totals and alert stages refuse those too (and record them as dead letters), so the
+    warehouse never holds events the totals were not computed from."""
+    if keyed:
+        by_key, _, _ = unpack_by_key(batch, decode, what)
+        return [event for events, _ in by_key.values() for event in events]
     decoded: list[Any] = []
-    for message in messages:
+    for event in batch:
         try:
-            decoded.extend(decode(message))
+            decoded.extend(decode(event.message))
         except ValidationError as exc:
             log.error("undecodable %s skipped by the sink: %s", what, exc)
     return decoded
@@ -56,6 +64,8 @@ def register(app: AttritionApp) -> None:
         decode: Callable[[bytes], list[Any]],
         to_batch: Callable[[list[Any]], WriteBatch],
         name: str,
+        what: str,
+        keyed: bool = False,
     ) -> None:
         topic_name = channel.get_topic_name()
 
@@ -73,9 +83,7 @@ def register(app: AttritionApp) -> None:
             """Whether the batch was written (and acked); False: the worker stops."""
             # Held until the write returns: a failed write must not be acked.
             hold(batch)
-            events = _decode_all(
-                lambda m: app.decoder.events(m, decode), [e.message for e in batch], name
-            )
+            events = _decode_all(lambda m: app.decoder.events(m, decode), batch, what, keyed)
             metrics.events_in.labels(topic_name).inc(len(events))
             if events:
                 try:
@@ -96,19 +104,30 @@ def register(app: AttritionApp) -> None:
         decode_loss_batch,
         lambda e: WriteBatch(loss_events=e),
         "attrition.sink.loss-events",
+        "loss-event batch",
+        keyed=True,
     )
-    sink(topics.deltas, decode_delta_batch, lambda e: WriteBatch(deltas=e), "attrition.sink.deltas")
+    sink(
+        topics.deltas,
+        decode_delta_batch,
+        lambda e: WriteBatch(deltas=e),
+        "attrition.sink.deltas",
+        "delta batch",
+        keyed=True,
+    )
     sink(
         topics.alerts,
         decode_single(AlertEvent),
         lambda e: WriteBatch(alerts=e),
         "attrition.sink.alerts",
+        "alert",
     )
     sink(
         topics.dead_letters,
         decode_single(DeadLetter),
         lambda e: WriteBatch(dead_letters=e),
         "attrition.sink.dead-letters",
+        "dead letter",
     )
 
     @app.on_before_shutdown.connect  # type: ignore[arg-type]

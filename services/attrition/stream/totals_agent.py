@@ -21,6 +21,7 @@ from attrition.contracts.events import CurrentTotal, DeltaEvent, LossEvent
 from attrition.contracts.vocabulary import DocumentKind
 from attrition.contracts.wire import encode, headers_for
 from attrition.stream.batches import unpack_by_key
+from attrition.stream.dead_letters import refuse
 from attrition.stream.deferred_writes import DeferredWrites
 from attrition.stream.fatal import stop_on_failure
 from attrition.stream.state_table import StateUnreadable, state_table
@@ -148,7 +149,8 @@ def register(app: AttritionApp) -> None:
         async with stop_on_failure(app, "attrition.totals", writes.unacked):
             async for batch in stream.take_events(batch_size, within=batch_seconds):
                 async with writes.batch(batch):
-                    by_key, received = unpack_by_key(batch, decode, "loss-event batch")
+                    by_key, received, refused = unpack_by_key(batch, decode, "loss-event batch")
+                    await refuse(app, refused)
                     metrics.events_in.labels(names.loss_events).inc(received)
                     sent = 0
                     for key, (losses, last) in by_key.items():

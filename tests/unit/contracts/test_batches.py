@@ -81,7 +81,7 @@ def _message(key: bytes | None, value: bytes) -> SimpleNamespace:
     return SimpleNamespace(message=SimpleNamespace(key=key, value=value))
 
 
-def test_unpacking_a_stage_batch_skips_what_would_corrupt_a_keys_state() -> None:
+def test_unpacking_a_stage_batch_refuses_what_would_corrupt_a_keys_state() -> None:
     events = _losses(26)
     grouped = group_by_key(events, lambda e: e.totals_key)
     (first, a), (second, b) = list(grouped.items())[:2]
@@ -93,11 +93,19 @@ def test_unpacking_a_stage_batch_skips_what_would_corrupt_a_keys_state() -> None
         _message(None, encode_loss_batch(a)),  # no key
         _message(first.encode(), b"not json"),
     ]
-    by_key, count = unpack_by_key(messages, lambda m: decode_loss_batch(m.value), "batch")
+    by_key, count, refused = unpack_by_key(
+        messages, lambda m: decode_loss_batch(m.value), "loss-event batch"
+    )
     assert count == len(a) + len(b)
     assert by_key[first.encode()][0] == a
     assert by_key[first.encode()][1] is messages[2]  # the key's last message
     assert by_key[second.encode()] == (b, messages[1])
+    # Each refused message comes back with why, for its dead letter.
+    assert [event for event, _ in refused] == messages[3:]
+    why = [detail for _, detail in refused]
+    assert why[0] == f"loss-event batch on key {first!r} holds events of {second}"
+    assert why[1].startswith("loss-event batch on key None holds events of")
+    assert why[2].startswith("not a loss-event batch: ")
 
 
 def test_a_single_event_topic_decodes_to_a_list_of_one() -> None:
