@@ -18,9 +18,12 @@ from attrition.broker.consumer_progress import group_lag
 from attrition.broker.table_entries import changelog_topic, entry_partitions
 from attrition.cli.options import settings_env
 from attrition.contracts.events import RawDocument
-from attrition.contracts.vocabulary import Category
+from attrition.contracts.vocabulary import Category, Claimant, DocumentKind, Subject
+from attrition.parse.document_parser import parse_document
 from attrition.settings import Settings
+from attrition.sinks.warehouse import WriteBatch, open_warehouse
 from attrition.stream.worker_process import WorkerProcess, wait_until_idle
+from attrition.totals.totals_ledger import TotalsLedger, current_deltas
 from isolated_settings import isolated_settings
 from pipeline_helpers import publish_docs, read_deltas
 from report_fixtures import report_series
@@ -129,3 +132,50 @@ async def test_a_state_that_does_not_decode_stops_the_worker_and_loses_nothing(
     if table == "totals-ledger":  # the ledger started over at the fourth day
         fourth = [d for d in tanks if d.as_of == date(2024, 3, 4)]
         assert fourth and all(d.previous_total is None for d in fourth), fourth
+
+
+async def test_a_ledger_rebuilt_from_the_warehouse_goes_on_as_if_never_damaged(
+    embedded_broker: object, tmp_path: Path
+) -> None:
+    """`attrition state rebuild`: the ledger made again from the key's loss events in the
+    warehouse, and the deltas the failed stage never sent; the tanks deltas end as a clean
+    run's."""
+    settings = isolated_settings(embedded_broker.url, tmp_path)  # type: ignore[attr-defined]
+    docs = report_series(date(2024, 3, 1), 5, id_prefix="rebuilt")
+    await _run_to_idle(settings, docs[:3], tmp_path / "first.log")
+    await _damage_entry(settings, "totals-ledger", TANKS)
+    log = tmp_path / "second.log"
+    worker = WorkerProcess(settings, log_path=log).start()
+    await publish_docs(settings, docs[3:4])
+    assert await _wait_exit(worker, log, timeout_s=90) not in (0, None)
+
+    # The sinks read the fourth day's figures too, and may have written them before the worker
+    # stopped: make sure they did, the case where the next worker would find them in the
+    # rebuilt ledger already and send no delta for them.
+    async with open_warehouse(settings.warehouse) as warehouse:
+        await warehouse.write(WriteBatch(loss_events=list(parse_document(docs[3])[0])))
+    rebuilt = _state_command(settings, "rebuild", TANKS.decode())
+    assert rebuilt.returncode == 0, rebuilt.stderr[-3000:]
+    assert rebuilt.stdout.startswith(
+        "ua_general_staff/russia/tanks: ledger rebuilt from 4 loss events of 4 days "
+        "(2024-03-01 to 2024-03-04)"
+    ), rebuilt.stdout
+    assert rebuilt.stdout.rstrip().endswith("; 1 deltas the warehouse lacked sent")
+    await _run_to_idle(settings, docs[4:], tmp_path / "third.log")
+
+    clean = TotalsLedger(Claimant.ua_general_staff, Subject.russia, Category.tanks)
+    for doc in docs:
+        for event in parse_document(doc)[0]:
+            if event.category is Category.tanks:
+                clean.apply(event)
+    expected = {d.delta_id for d in clean.current_deltas_of(DocumentKind.report)}
+    on_topic = current_deltas(
+        d for d in await read_deltas(settings) if d.category is Category.tanks
+    )
+    assert {d.delta_id for d in on_topic.values()} == expected
+    async with open_warehouse(settings.warehouse) as warehouse:
+        held = await warehouse.current_deltas_of(
+            Claimant.ua_general_staff, Subject.russia, Category.tanks
+        )
+    assert {h.delta_id for rows in held.values() for h in rows} == expected
+    assert len(expected) == 5

@@ -233,3 +233,34 @@ async def test_postgres_reconnects_after_the_connection_is_lost(postgres_url: st
             await w.write(WriteBatch(deltas=[d1]))
         await w.write(WriteBatch(deltas=[d1]))  # the sink agent's retry of the failed batch
         assert [t.total for t in await w.current_totals()] == [104]
+
+
+async def test_a_keys_loss_events_and_current_deltas_read_back(warehouse_url: str) -> None:
+    """What `attrition state rebuild` reads: every loss event of one key, as it was written,
+    and its current deltas by day (a superseded one left out, another key's never in)."""
+    figures = [tanks(day, 3000 + 7 * day) for day in range(4)]  # day 0 and 1 carry a flag
+    losses = [loss_event(f) for f in figures]
+    first = delta_event(figures[1], figures[0])
+    revised = tanks(1, 3009)
+    correction = delta_event(revised, figures[0], replaces=first.delta_id)
+    other = Figure(GS, RU, Category.aircraft, date(2024, 3, 1), 300)
+    async with open_warehouse(warehouse_url) as w:
+        await w.write(
+            WriteBatch(
+                loss_events=[*losses, loss_event(other)],
+                deltas=[
+                    first,
+                    correction,
+                    delta_event(figures[2], revised),
+                    delta_event(other, None),
+                ],
+            )
+        )
+        key = (GS, RU, Category.tanks)
+        assert await w.loss_events_of(*key) == losses
+        held = await w.current_deltas_of(*key)
+    assert sorted(held) == [(DocumentKind.report, f.as_of) for f in figures[1:3]]
+    [day_1] = held[(DocumentKind.report, figures[1].as_of)]
+    assert day_1.delta_id == correction.delta_id
+    assert day_1.flags == frozenset()  # `correction` records arrival, not content
+    assert day_1.source_id == correction.source_id and day_1.event_id == correction.event_id

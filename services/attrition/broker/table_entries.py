@@ -69,15 +69,13 @@ async def entry_partitions(settings: Settings, table: str, key: bytes) -> dict[i
     return {p: size is not None for (k, p), size in entries.items() if k == key}
 
 
-async def drop_entry(settings: Settings, table: str, key: bytes) -> list[int]:
-    """Write a tombstone of `key` to every changelog partition whose last record of it has a
-    value; the partitions written. Run it with the workers of that table stopped: a running
-    worker reads its changelog only when it starts or takes partitions over, and would write
-    the entry it holds in memory again."""
-    found = await entry_partitions(settings, table, key)
-    live = [partition for partition, has_value in found.items() if has_value]
-    if not live:
-        return []
+async def write_entry(
+    settings: Settings, table: str, key: bytes, value: bytes | None, partitions: list[int]
+) -> None:
+    """Write `value` (None: a tombstone) as the key's entry in each of `partitions` of the
+    table's changelog. Run it with the workers of that table stopped: a running worker reads
+    its changelog only when it starts or takes partitions over, and would write the entry it
+    holds in memory again."""
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.bootstrap_servers,
         acks="all",
@@ -86,8 +84,17 @@ async def drop_entry(settings: Settings, table: str, key: bytes) -> list[int]:
     await producer.start()
     try:
         topic = changelog_topic(settings, table)
-        for partition in live:
-            await producer.send_and_wait(topic, None, key=key, partition=partition)
+        for partition in partitions:
+            await producer.send_and_wait(topic, value, key=key, partition=partition)
     finally:
         await producer.stop()
+
+
+async def drop_entry(settings: Settings, table: str, key: bytes) -> list[int]:
+    """A tombstone of `key` in every changelog partition whose last record of it has a value;
+    the partitions written (see `write_entry`)."""
+    found = await entry_partitions(settings, table, key)
+    live = [partition for partition, has_value in found.items() if has_value]
+    if live:
+        await write_entry(settings, table, key, None, live)
     return live

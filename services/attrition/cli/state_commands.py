@@ -1,13 +1,27 @@
-"""`attrition state sizes|drop`: the stages' table entries as their changelogs hold them."""
+"""`attrition state sizes|drop|rebuild`: the stages' table entries as their changelogs hold
+them."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import NoReturn
 
 import typer
 
-from attrition.broker.table_entries import TABLES, changelog_topic, drop_entry, latest_entries
+from attrition.broker.table_entries import (
+    TABLES,
+    changelog_topic,
+    drop_entry,
+    entry_partitions,
+    latest_entries,
+    write_entry,
+)
+from attrition.cli.options import settings_with, warehouse_url
+from attrition.contracts.vocabulary import Category, Claimant, Subject
+from attrition.ingest.publisher import publish_deltas
 from attrition.settings import RECORD_OVERHEAD_BYTES, Settings
+from attrition.sinks.warehouse import open_warehouse
+from attrition.totals.ledger_rebuild import deltas_missing, rebuilt_ledger
 
 app = typer.Typer(no_args_is_help=True, help="The stages' tables (their changelog topics).")
 
@@ -67,3 +81,63 @@ def drop(
         typer.echo(f"{key}: no entry in {topic}", err=True)
         raise typer.Exit(1)
     typer.echo(f"{key}: tombstone written to {topic}, partition {', '.join(map(str, written))}")
+
+
+LEDGERS = "totals-ledger"
+
+
+@app.command("rebuild")
+def rebuild(
+    key: str = typer.Argument(..., help="The key, e.g. ua_general_staff/russia/tanks."),
+    warehouse: str | None = typer.Option(None, help="DuckDB file path or warehouse URL."),
+) -> None:
+    """Rebuild KEY's totals ledger from every loss event of it in the warehouse, write it to
+    the table's changelog, and send the deltas it yields that the warehouse lacks.
+
+    For a ledger that does not decode (or was dropped): the next worker goes on from the
+    rebuilt ledger as if it had never been damaged, where `drop` starts the key over. Stop the
+    workers first. The warehouse must hold every loss event the totals stage has committed:
+    it does when the sinks run in the same workers, or once their lag is zero."""
+    try:
+        claimant, subject, category = key.split("/")
+        parts = (Claimant(claimant), Subject(subject), Category(category))
+    except ValueError:
+        raise typer.BadParameter("claimant/subject/category", param_hint="KEY") from None
+    settings = settings_with(warehouse=warehouse_url(warehouse))
+    typer.echo(asyncio.run(_rebuild(settings, key, *parts)))
+
+
+async def _rebuild(
+    settings: Settings, key: str, claimant: Claimant, subject: Subject, category: Category
+) -> str:
+    topic = changelog_topic(settings, LEDGERS)
+    async with open_warehouse(settings.warehouse) as warehouse:
+        events = await warehouse.loss_events_of(claimant, subject, category)
+        held = await warehouse.current_deltas_of(claimant, subject, category)
+    if not events:
+        _fail(f"{key}: no loss event in the warehouse ({settings.warehouse})")
+    partitions = sorted(await entry_partitions(settings, LEDGERS, key.encode()))
+    if len(partitions) != 1:
+        # The entry lives in the partition of the key's loss events; without a record of it
+        # (or with records in several) there is no telling which one the table reads.
+        _fail(f"{key}: records in partitions {partitions} of {topic}, not in exactly one")
+    ledger = rebuilt_ledger(claimant, subject, category, events)
+    record = ledger.to_bytes()
+    size = len(key) + len(record) + RECORD_OVERHEAD_BYTES
+    if size > settings.max_record_bytes:
+        _fail(f"{key}: the rebuilt ledger is {size:,} bytes, more than a record may hold")
+    await write_entry(settings, LEDGERS, key.encode(), record, partitions)
+    # Deltas of loss events the warehouse holds but the failed stage never applied: the next
+    # worker finds their figures in the ledger already and would send none.
+    sent = await publish_deltas(key, deltas_missing(ledger, held), settings)
+    days = sorted({e.as_of for e in events})
+    return (
+        f"{key}: ledger rebuilt from {len(events):,} loss events of {len(days):,} days "
+        f"({days[0]} to {days[-1]}); {len(record):,} bytes written to {topic}, "
+        f"partition {partitions[0]}; {sent} deltas the warehouse lacked sent"
+    )
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(message, err=True)
+    raise typer.Exit(1)

@@ -12,8 +12,14 @@ from aiokafka import AIOKafkaProducer
 
 from attrition.broker.kafka_security import aiokafka_kwargs
 from attrition.broker.topic_admin import ensure_topics
-from attrition.contracts.batches import LossEventBatch, encode_loss_batch, payloads
-from attrition.contracts.events import LossEvent, RawDocument
+from attrition.contracts.batches import (
+    DeltaBatch,
+    LossEventBatch,
+    encode_delta_batch,
+    encode_loss_batch,
+    payloads,
+)
+from attrition.contracts.events import DeltaEvent, LossEvent, RawDocument
 from attrition.contracts.vocabulary import DocumentKind
 from attrition.contracts.wire import headers_for
 from attrition.ingest.document_files import OutgoingMessage
@@ -129,3 +135,21 @@ async def publish_loss_events(
     if on_progress is not None:
         on_progress(summary)
     return summary
+
+
+async def publish_deltas(key: str, deltas: list[DeltaEvent], settings: Settings) -> int:
+    """Put one key's deltas on the deltas topic, in order, framed as the totals stage frames
+    them (`attrition state rebuild` sends the deltas a rebuilt ledger brings back)."""
+    producer = make_producer(settings)
+    await producer.start()
+    headers = headers_for(DeltaBatch)
+    limit, max_bytes = settings.wire_batch_max_events, settings.wire_batch_max_bytes
+    try:
+        for payload in payloads(deltas, encode_delta_batch, limit, max_bytes):
+            await producer.send(
+                settings.topics.deltas, value=payload, key=key.encode(), headers=headers
+            )
+        await producer.flush()
+    finally:
+        await producer.stop()
+    return len(deltas)

@@ -6,7 +6,7 @@ exactly the same values.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, TypeVar
@@ -61,6 +61,14 @@ def loss_event_row(e: LossEvent) -> Row:
         _text(e.qualifier), e.low, e.high, _text(e.measure), e.span.start, e.span.end,
         e.span.text, e.official, float(e.confidence), _json_list(e.quality),
     )  # fmt: skip
+
+
+def loss_event_from_row(row: Mapping[str, Any]) -> LossEvent:
+    """The LossEvent a `loss_events` row holds (the inverse of `loss_event_row`), validated."""
+    values = {c: row[c] for c in LOSS_EVENT_COLUMNS if not c.startswith("span_")}
+    values["span"] = {"start": row["span_start"], "end": row["span_end"], "text": row["span_text"]}
+    values["quality"] = orjson.loads(row["quality"])
+    return LossEvent.model_validate(values)
 
 
 def delta_row(d: DeltaEvent) -> Row:

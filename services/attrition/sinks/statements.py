@@ -187,6 +187,14 @@ def current_totals_query(claimant: str | None, subject: str | None) -> Statement
     )
 
 
+LOSS_EVENTS_OF_KEY = (
+    f"SELECT {', '.join(LOSS_EVENT_COLUMNS)} FROM loss_events "
+    "WHERE claimant = %s AND subject = %s AND category = %s ORDER BY as_of, event_id"
+)
+CURRENT_DELTAS_OF_KEY = (
+    "SELECT source_kind, as_of, delta_id, flags, source_id, event_id FROM deltas "
+    "WHERE claimant = %s AND subject = %s AND category = %s AND superseded_by IS NULL"
+)
 DAILY_LOSSES_QUERY = (
     "SELECT * FROM daily_losses WHERE claimant = %s AND subject = %s ORDER BY as_of"
 )

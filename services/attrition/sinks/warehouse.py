@@ -14,9 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import orjson
+
 from attrition.contracts.events import AlertEvent, DeadLetter, DeltaEvent, LossEvent
-from attrition.contracts.vocabulary import Category, Claimant, DocumentKind, Subject
+from attrition.contracts.vocabulary import Category, Claimant, DeltaFlag, DocumentKind, Subject
 from attrition.sinks import statements
+from attrition.sinks.rows import loss_event_from_row
+from attrition.totals.ledger_rebuild import HeldDelta, held_delta
 
 # Tables a dump or an audit may name; `schema_version` is the migrations' own bookkeeping.
 TABLES = ("loss_events", "deltas", "alerts", "dead_letters", "current_totals")
@@ -100,6 +104,31 @@ class Warehouse(abc.ABC):
         return await self._query(
             statements.DAILY_LOSSES_QUERY, [Claimant(claimant).value, Subject(subject).value]
         )
+
+    async def loss_events_of(
+        self, claimant: Claimant, subject: Subject, category: Category
+    ) -> list[LossEvent]:
+        """Every loss event of one totals key, oldest day first (a ledger can be rebuilt from
+        them: its state depends on what was stated, not on the order)."""
+        rows = await self._query(
+            statements.LOSS_EVENTS_OF_KEY, [claimant.value, subject.value, category.value]
+        )
+        return [loss_event_from_row(r) for r in rows]
+
+    async def current_deltas_of(
+        self, claimant: Claimant, subject: Subject, category: Category
+    ) -> dict[tuple[DocumentKind, date], list[HeldDelta]]:
+        """What the warehouse holds of the current (unsuperseded) deltas of one totals key, by
+        source kind and day."""
+        rows = await self._query(
+            statements.CURRENT_DELTAS_OF_KEY, [claimant.value, subject.value, category.value]
+        )
+        found: dict[tuple[DocumentKind, date], list[HeldDelta]] = {}
+        for r in rows:
+            flags = [DeltaFlag(f) for f in orjson.loads(r["flags"])]
+            held = held_delta(r["delta_id"], flags, r["source_id"], r["event_id"])
+            found.setdefault((DocumentKind(r["source_kind"]), r["as_of"]), []).append(held)
+        return found
 
     async def delta_ids(self, current_only: bool = True) -> set[str]:
         sql = statements.CURRENT_DELTA_IDS if current_only else statements.ALL_DELTA_IDS

@@ -38,10 +38,15 @@ class StateUnreadable(ValueError):
 
     def __init__(self, table: str, key: bytes, cause: BaseException) -> None:
         named = key.decode(errors="replace")
+        remedy = (
+            f"rebuild it from the warehouse (`attrition state rebuild {named}`) or remove it "
+            f"(`attrition state drop {named} --table {table}`: the key starts over)"
+            if table == "totals-ledger"
+            else f"remove it (`attrition state drop {named} --table {table}`: the key starts over)"
+        )
         super().__init__(
-            f"the {table} state of {named} does not decode ({cause!r}): restore the entry, or "
-            f"remove it with the workers stopped (`attrition state drop {named} --table "
-            f"{table}`) and the key starts over"
+            f"the {table} state of {named} does not decode ({cause!r}): with the workers "
+            f"stopped, {remedy}"
         )
 
 
