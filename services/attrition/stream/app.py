@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import faust
@@ -11,6 +12,7 @@ import faust
 from attrition.broker.kafka_security import faust_credentials
 from attrition.settings import Settings
 from attrition.stream import seek_before_fetch
+from attrition.stream.fatal import STOP_GRACE_SECONDS, give_up_in_flight_after
 from attrition.stream.log_format import logging_config
 from attrition.stream.shared_decode import SharedDecoder, readers_per_topic
 from attrition.stream.topics import Topics
@@ -22,6 +24,18 @@ class AttritionApp(faust.App):
     settings: Settings
     topics_: Topics
     decoder: SharedDecoder
+
+    async def on_stop(self) -> None:
+        # A graceful stop waits for the messages in flight at most STOP_GRACE_SECONDS.
+        consumer = self._consumer  # not `self.consumer`, which would make one
+        bound = None
+        if consumer is not None:
+            bound = asyncio.ensure_future(give_up_in_flight_after(consumer, STOP_GRACE_SECONDS))
+        try:
+            await super().on_stop()
+        finally:
+            if bound is not None:
+                bound.cancel()
 
 
 def create_app(settings: Settings) -> AttritionApp:

@@ -17,6 +17,7 @@ and goes on from the table's older state."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import threading
@@ -29,6 +30,9 @@ from attrition.stream.batches import abandon
 log = logging.getLogger(__name__)
 
 HARD_EXIT_SECONDS = 15.0
+#: How long a graceful stop waits for the messages in flight to be acked (see
+#: `give_up_in_flight_after`).
+STOP_GRACE_SECONDS = 10.0
 HARD_EXIT_CODE = 1
 
 _armed = False
@@ -70,6 +74,25 @@ async def stop_on_failure(
             exc_info=exc,
         )
         await stop_worker(app, exc, unacked=unacked())
+
+
+async def give_up_in_flight_after(consumer: Any, seconds: float) -> None:
+    """Bound a graceful stop: Faust's stop waits until every message delivered to a stream is
+    acked (`Consumer.wait_empty`), however long that takes. Messages still in a stage's buffer
+    when the stop began, or held by a sink that gave up its write, may never be: a worker
+    stopped during a warehouse outage waited until it was killed, in 3 of 10 runs of its test
+    on the code of 2026-12-02 (0 of 4 on the code before). After `seconds`, what is still in
+    flight is given up: never acked, so never committed, and delivered again to the next
+    worker."""
+    await asyncio.sleep(seconds)
+    left = consumer._unacked_messages
+    if left:
+        log.warning(
+            "stopping: %d messages not acked %.0f s after the stop began; left to the next worker",
+            len(left),
+            seconds,
+        )
+        left.clear()
 
 
 def _exit_now(reason: BaseException) -> None:

@@ -80,7 +80,8 @@ def register(app: AttritionApp) -> None:
                         return
 
         async def write_batch(batch: Sequence[Any]) -> bool:
-            """Whether the batch was written (and acked); False: the worker stops."""
+            """True once the batch is written and acked, or given up because the worker is
+            stopping; False when the worker stops on it."""
             # Held until the write returns: a failed write must not be acked.
             hold(batch)
             events = _decode_all(lambda m: app.decoder.events(m, decode), batch, what, keyed)
@@ -90,11 +91,15 @@ def register(app: AttritionApp) -> None:
                     await writer.write(to_batch(events))
                 except WarehouseUnavailable as exc:
                     # Never acked: the next worker writes it again.
-                    if writer.closing:  # the worker is stopping anyway
+                    if writer.closing:
+                        # The worker is stopping anyway. Go on taking batches, each tried once
+                        # and given up: the stop waits for every message delivered to this
+                        # stage, those still in its buffer too, so returning here held the
+                        # stop until the worker was killed.
                         abandon(batch, app.consumer)
-                    else:
-                        log.critical("%s: %s; the worker stops", name, exc)
-                        await stop_worker(app, exc, unacked=batch)
+                        return True
+                    log.critical("%s: %s; the worker stops", name, exc)
+                    await stop_worker(app, exc, unacked=batch)
                     return False
             release(batch)
             return True
