@@ -17,6 +17,11 @@ from attrition.ingest.settings import IngestSettings
 RECORD_OVERHEAD_BYTES = 1024
 
 
+def record_bytes(key: bytes, value: bytes) -> int:
+    """The size of a record as `Settings.max_record_bytes` limits it."""
+    return len(key) + len(value) + RECORD_OVERHEAD_BYTES
+
+
 class TopicSettings(BaseModel):
     """Names and partition counts of every topic attrition reads or writes."""
 

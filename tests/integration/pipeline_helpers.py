@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -14,6 +15,7 @@ from attrition.contracts.wire import encode
 from attrition.ingest.document_files import OutgoingMessage, classify_line
 from attrition.ingest.publisher import PublishSummary, publish
 from attrition.settings import Settings
+from attrition.stream.worker_process import WorkerProcess, wait_until_idle
 
 
 def messages_of(docs: Iterable[RawDocument | bytes]) -> list[OutgoingMessage]:
@@ -22,6 +24,21 @@ def messages_of(docs: Iterable[RawDocument | bytes]) -> list[OutgoingMessage]:
 
 async def publish_docs(settings: Settings, docs: Iterable[RawDocument | bytes]) -> PublishSummary:
     return await publish(messages_of(docs), settings)
+
+
+async def run_until_idle(
+    settings: Settings,
+    docs: Sequence[RawDocument],
+    log: Path,
+    publish_with: Callable[[Settings, Sequence[RawDocument]], Awaitable[object]] = publish_docs,
+) -> None:
+    """A worker started, `docs` published, the pipeline idle, the worker stopped cleanly."""
+    worker = WorkerProcess(settings, log_path=log).start()
+    try:
+        await publish_with(settings, docs)
+        await wait_until_idle(settings, timeout_s=240, worker=worker)
+    finally:
+        assert worker.stop() == 0, log.read_text(errors="replace")[-3000:]
 
 
 async def read_topic(settings: Settings, topic: str) -> list[tuple[bytes | None, bytes]]:

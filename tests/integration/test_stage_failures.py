@@ -17,29 +17,19 @@ from aiokafka import AIOKafkaProducer
 from attrition.broker.consumer_progress import group_lag
 from attrition.broker.table_entries import changelog_topic, entry_partitions
 from attrition.cli.options import settings_env
-from attrition.contracts.events import RawDocument
 from attrition.contracts.vocabulary import Category, Claimant, DocumentKind, Subject
 from attrition.parse.document_parser import parse_document
-from attrition.settings import Settings
+from attrition.settings import RECORD_OVERHEAD_BYTES, Settings
 from attrition.sinks.warehouse import WriteBatch, open_warehouse
-from attrition.stream.worker_process import WorkerProcess, wait_until_idle
+from attrition.stream.worker_process import WorkerProcess
 from attrition.totals.totals_ledger import TotalsLedger, current_deltas
 from isolated_settings import isolated_settings
-from pipeline_helpers import publish_docs, read_deltas
+from pipeline_helpers import publish_docs, read_deltas, run_until_idle
 from report_fixtures import report_series
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 TANKS = b"ua_general_staff/russia/tanks"
-
-
-async def _run_to_idle(settings: Settings, docs: list[RawDocument], log: Path) -> None:
-    worker = WorkerProcess(settings, log_path=log).start()
-    try:
-        await publish_docs(settings, docs)
-        await wait_until_idle(settings, timeout_s=120, worker=worker)
-    finally:
-        assert worker.stop() == 0, log.read_text(errors="replace")[-3000:]
 
 
 async def _damage_entry(settings: Settings, table: str, key: bytes) -> None:
@@ -93,12 +83,16 @@ async def test_a_state_that_does_not_decode_stops_the_worker_and_loses_nothing(
 ) -> None:
     settings = isolated_settings(embedded_broker.url, tmp_path)  # type: ignore[attr-defined]
     docs = report_series(date(2024, 3, 1), 4, id_prefix="bad-state")
-    await _run_to_idle(settings, docs[:3], tmp_path / "first.log")
+    await run_until_idle(settings, docs[:3], tmp_path / "first.log")
     listed = _state_command(settings, "sizes", "--table", table, "--top", "20")
     assert listed.returncode == 0, listed.stderr[-3000:]
     lines = listed.stdout.splitlines()
     assert lines[0].startswith(f"13 entries in {changelog_topic(settings, table)}; limit 1,000,000")
     assert len(lines) == 14 and any(line.endswith(TANKS.decode()) for line in lines[1:])
+    # Largest first, each counted as the record limit counts it (key, value and overhead).
+    sizes = [int(line.split()[0].replace(",", "")) for line in lines[1:]]
+    assert sizes == sorted(sizes, reverse=True)
+    assert all(size > RECORD_OVERHEAD_BYTES + len(TANKS) for size in sizes)
     await _damage_entry(settings, table, TANKS)
 
     # The fourth day's tanks figure meets the unreadable state.
@@ -126,7 +120,7 @@ async def test_a_state_that_does_not_decode_stops_the_worker_and_loses_nothing(
     assert list((await entry_partitions(settings, table, TANKS)).values()) == [False]
     again = _state_command(settings, "drop", TANKS.decode(), "--table", table)
     assert again.returncode == 1 and "no entry" in again.stderr
-    await _run_to_idle(settings, [], tmp_path / "third.log")
+    await run_until_idle(settings, [], tmp_path / "third.log")
     tanks = [d for d in await read_deltas(settings) if d.category is Category.tanks]
     assert {d.as_of for d in tanks} == {date(2024, 3, 1) + timedelta(days=i) for i in range(4)}
     if table == "totals-ledger":  # the ledger started over at the fourth day
@@ -142,7 +136,7 @@ async def test_a_ledger_rebuilt_from_the_warehouse_goes_on_as_if_never_damaged(
     run's."""
     settings = isolated_settings(embedded_broker.url, tmp_path)  # type: ignore[attr-defined]
     docs = report_series(date(2024, 3, 1), 5, id_prefix="rebuilt")
-    await _run_to_idle(settings, docs[:3], tmp_path / "first.log")
+    await run_until_idle(settings, docs[:3], tmp_path / "first.log")
     await _damage_entry(settings, "totals-ledger", TANKS)
     log = tmp_path / "second.log"
     worker = WorkerProcess(settings, log_path=log).start()
@@ -161,7 +155,7 @@ async def test_a_ledger_rebuilt_from_the_warehouse_goes_on_as_if_never_damaged(
         "(2024-03-01 to 2024-03-04)"
     ), rebuilt.stdout
     assert rebuilt.stdout.rstrip().endswith("; 1 deltas the warehouse lacked sent")
-    await _run_to_idle(settings, docs[4:], tmp_path / "third.log")
+    await run_until_idle(settings, docs[4:], tmp_path / "third.log")
 
     clean = TotalsLedger(Claimant.ua_general_staff, Subject.russia, Category.tanks)
     for doc in docs:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -19,13 +20,13 @@ from attrition.settings import Settings
 from attrition.sinks.warehouse import open_warehouse
 from attrition.stream.worker_process import WorkerProcess, wait_until_idle
 from isolated_settings import isolated_settings
-from pipeline_helpers import read_deltas
+from pipeline_helpers import read_deltas, run_until_idle
 from report_fixtures import figures_for, render_report, report_series
 
 pytestmark = pytest.mark.integration
 
 
-async def _publish_raw(settings: Settings, docs: list[RawDocument]) -> None:
+async def _publish_raw(settings: Settings, docs: Sequence[RawDocument]) -> None:
     """Publish every document as given, duplicates included (the producer would drop them)."""
     for doc in docs:
         await publish([classify_line(encode(doc))], settings)
@@ -38,12 +39,7 @@ async def _warehouse_state(settings: Settings) -> tuple[dict[Category, tuple[int
 
 
 async def _pipeline(settings: Settings, docs: list[RawDocument], log: Path) -> None:
-    worker = WorkerProcess(settings, log_path=log).start()
-    try:
-        await _publish_raw(settings, docs)
-        await wait_until_idle(settings, timeout_s=240, worker=worker)
-    finally:
-        assert worker.stop() == 0, log.read_text()[-3000:]
+    await run_until_idle(settings, docs, log, publish_with=_publish_raw)
 
 
 async def test_shuffled_year_with_duplicates_equals_the_ordered_year(

@@ -9,12 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import BaseModel, ValidationError
 
 from attrition.audit.ledger import AuditInput, RawMessage, WarehouseView, warehouse_view
-from attrition.broker.kafka_security import aiokafka_kwargs
-from attrition.broker.tansu_end_offsets import true_end_offsets
+from attrition.broker.topic_reader import read_records
 from attrition.contracts.batches import decode_delta_batch, decode_loss_batch, decode_single
 from attrition.contracts.events import DeadLetter
 from attrition.settings import Settings
@@ -33,63 +31,13 @@ class Collected:
     """Messages per topic that are not the event the topic promises (skipped, and said so)."""
 
 
-async def _end_offsets(settings: Settings, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
-    if settings.embedded_broker:
-        return await true_end_offsets(settings.bootstrap_servers, tps)
-    probe = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers,
-        group_id=None,
-        **aiokafka_kwargs(settings.security),
-    )
-    await probe.start()
-    try:
-        return dict(await probe.end_offsets(tps))
-    finally:
-        await probe.stop()
-
-
 async def read_whole_topic(
     settings: Settings, topic: str, *, stall_timeout_s: float = 30.0
 ) -> list[Record]:
-    """Every message of a topic, from the beginning to its true end; [] if it does not exist.
-
-    Gives up only when no message arrived for `stall_timeout_s`, so a long topic is read whole."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers,
-        group_id=None,
-        enable_auto_commit=False,
-        **aiokafka_kwargs(settings.security),
-    )
-    await consumer.start()
-    out: list[Record] = []
-    try:
-        # Asking for the topic by name could auto-create it (with the broker's default
-        # partitions); listing every topic does not.
-        if topic not in await consumer.topics():
-            return out
-        partitions = consumer.partitions_for_topic(topic) or set()
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-        ends = await _end_offsets(settings, tps)
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        remaining = {tp for tp in tps if ends[tp] > 0}
-        loop = asyncio.get_running_loop()
-        last_progress = loop.time()
-        while remaining and loop.time() - last_progress < stall_timeout_s:
-            batch = await consumer.getmany(*remaining, timeout_ms=500)
-            for tp, records in batch.items():
-                if records:
-                    last_progress = loop.time()
-                out.extend((r.key, r.value) for r in records if r.value is not None)
-                if records and records[-1].offset + 1 >= ends[tp]:
-                    remaining.discard(tp)
-        if remaining:
-            log.warning(
-                "%s: stopped reading %d partitions short of their end", topic, len(remaining)
-            )
-        return out
-    finally:
-        await consumer.stop()
+    """Every message of a topic with a value, from the beginning to its true end (see
+    broker/topic_reader.read_records); [] if it does not exist."""
+    records = await read_records(settings, topic, stall_timeout_s=stall_timeout_s)
+    return [(r.key, r.value) for r in records if r.value is not None]
 
 
 def _decode(

@@ -9,16 +9,16 @@ not computed."""
 
 from __future__ import annotations
 
-import asyncio
+from aiokafka import AIOKafkaProducer
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-
-from attrition.broker.consumer_progress import end_offsets
 from attrition.broker.kafka_security import aiokafka_kwargs
-from attrition.settings import Settings
+from attrition.broker.topic_reader import read_records
+from attrition.settings import Settings, record_bytes
 
 #: The tables of the stages that keep state, by the name their changelog carries.
-TABLES = ("totals-ledger", "spike-detector")
+LEDGER_TABLE = "totals-ledger"
+DETECTOR_TABLE = "spike-detector"
+TABLES = (LEDGER_TABLE, DETECTOR_TABLE)
 
 
 def changelog_topic(settings: Settings, table: str) -> str:
@@ -27,39 +27,15 @@ def changelog_topic(settings: Settings, table: str) -> str:
     return f"{settings.group_id}-{table}-changelog"
 
 
-async def latest_entries(
-    settings: Settings, table: str, timeout_s: float = 60.0
-) -> dict[tuple[bytes, int], int | None]:
+async def latest_entries(settings: Settings, table: str) -> dict[tuple[bytes, int], int | None]:
     """The last record of each key in each changelog partition, as the table restores it: its
-    size in bytes (key and value), or None for a tombstone (the entry was removed)."""
-    topic = changelog_topic(settings, table)
-    tps = [TopicPartition(topic, p) for p in range(settings.topics.partitions)]
-    security = aiokafka_kwargs(settings.security)
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers, group_id=None, **security
-    )
-    await consumer.start()
-    try:
-        ends = await end_offsets(settings, consumer, tps)
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        remaining = {tp for tp in tps if ends[tp] > 0}
-        found: dict[tuple[bytes, int], int | None] = {}
-        deadline = asyncio.get_running_loop().time() + timeout_s
-        while remaining:
-            if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"{topic} not read to its end in {timeout_s:.0f}s")
-            for tp, records in (await consumer.getmany(timeout_ms=500)).items():
-                for record in records:
-                    if record.key is None:
-                        continue
-                    size = None if record.value is None else len(record.key) + len(record.value)
-                    found[(record.key, tp.partition)] = size
-                if records and records[-1].offset + 1 >= ends[tp]:
-                    remaining.discard(tp)
-        return found
-    finally:
-        await consumer.stop()
+    size as a record (`record_bytes`), or None for a tombstone (the entry was removed)."""
+    found: dict[tuple[bytes, int], int | None] = {}
+    for record in await read_records(settings, changelog_topic(settings, table)):
+        if record.key is not None:
+            size = None if record.value is None else record_bytes(record.key, record.value)
+            found[(record.key, record.partition)] = size
+    return found
 
 
 async def entry_partitions(settings: Settings, table: str, key: bytes) -> dict[int, bool]:

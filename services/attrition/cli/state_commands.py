@@ -9,6 +9,7 @@ from typing import NoReturn
 import typer
 
 from attrition.broker.table_entries import (
+    LEDGER_TABLE,
     TABLES,
     changelog_topic,
     drop_entry,
@@ -19,7 +20,7 @@ from attrition.broker.table_entries import (
 from attrition.cli.options import settings_with, warehouse_url
 from attrition.contracts.vocabulary import Category, Claimant, Subject
 from attrition.ingest.publisher import publish_deltas
-from attrition.settings import RECORD_OVERHEAD_BYTES, Settings
+from attrition.settings import Settings, record_bytes
 from attrition.sinks.warehouse import open_warehouse
 from attrition.totals.ledger_rebuild import deltas_missing, rebuilt_ledger
 
@@ -47,14 +48,8 @@ def sizes(
     which key it is."""
     settings = Settings()
     entries = asyncio.run(latest_entries(settings, _checked(table)))
-    # Counted as the limit counts a record: key, value and the record's overhead.
     live = sorted(
-        (
-            (size + RECORD_OVERHEAD_BYTES, key, p)
-            for (key, p), size in entries.items()
-            if size is not None
-        ),
-        reverse=True,
+        ((size, key, p) for (key, p), size in entries.items() if size is not None), reverse=True
     )
     limit = settings.max_record_bytes
     typer.echo(f"{len(live)} entries in {changelog_topic(settings, table)}; limit {limit:,} bytes")
@@ -83,9 +78,6 @@ def drop(
     typer.echo(f"{key}: tombstone written to {topic}, partition {', '.join(map(str, written))}")
 
 
-LEDGERS = "totals-ledger"
-
-
 @app.command("rebuild")
 def rebuild(
     key: str = typer.Argument(..., help="The key, e.g. ua_general_staff/russia/tanks."),
@@ -110,23 +102,23 @@ def rebuild(
 async def _rebuild(
     settings: Settings, key: str, claimant: Claimant, subject: Subject, category: Category
 ) -> str:
-    topic = changelog_topic(settings, LEDGERS)
+    topic = changelog_topic(settings, LEDGER_TABLE)
     async with open_warehouse(settings.warehouse) as warehouse:
         events = await warehouse.loss_events_of(claimant, subject, category)
         held = await warehouse.current_deltas_of(claimant, subject, category)
     if not events:
         _fail(f"{key}: no loss event in the warehouse ({settings.warehouse})")
-    partitions = sorted(await entry_partitions(settings, LEDGERS, key.encode()))
+    partitions = sorted(await entry_partitions(settings, LEDGER_TABLE, key.encode()))
     if len(partitions) != 1:
         # The entry lives in the partition of the key's loss events; without a record of it
         # (or with records in several) there is no telling which one the table reads.
         _fail(f"{key}: records in partitions {partitions} of {topic}, not in exactly one")
     ledger = rebuilt_ledger(claimant, subject, category, events)
     record = ledger.to_bytes()
-    size = len(key) + len(record) + RECORD_OVERHEAD_BYTES
+    size = record_bytes(key.encode(), record)
     if size > settings.max_record_bytes:
         _fail(f"{key}: the rebuilt ledger is {size:,} bytes, more than a record may hold")
-    await write_entry(settings, LEDGERS, key.encode(), record, partitions)
+    await write_entry(settings, LEDGER_TABLE, key.encode(), record, partitions)
     # Deltas of loss events the warehouse holds but the failed stage never applied: the next
     # worker finds their figures in the ledger already and would send none.
     sent = await publish_deltas(key, deltas_missing(ledger, held), settings)

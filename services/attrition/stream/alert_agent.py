@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from attrition.alerts.spike_detector import SpikeDetector
+from attrition.broker.table_entries import DETECTOR_TABLE
 from attrition.contracts.batches import decode_delta_batch
 from attrition.contracts.events import AlertEvent, DeltaEvent
 from attrition.contracts.wire import encode, headers_for
@@ -38,7 +39,7 @@ def register(app: AttritionApp) -> None:
     batch_size = app.settings.stream_batch_size
     batch_seconds = app.settings.stream_batch_seconds
     detector = SpikeDetector(app.settings.alerts)
-    states = state_table(app, "spike-detector")
+    states = state_table(app, DETECTOR_TABLE)
 
     # The bytes last written to the table from the detector's live state of each key: while
     # the table still holds those very bytes (identity: recovery or a rebalance puts new

@@ -69,7 +69,8 @@ async def stop_on_failure(
         yield
     except Exception as exc:
         logging.getLogger(stage).critical(
-            "%s; the worker stops, and what this stage had not acked goes to the next worker",
+            "%s: %s; the worker stops, and what this stage had not acked goes to the next worker",
+            stage,
             exc,
             exc_info=exc,
         )

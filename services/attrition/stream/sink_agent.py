@@ -19,7 +19,7 @@ from attrition.contracts.events import AlertEvent, DeadLetter
 from attrition.sinks.warehouse import WriteBatch
 from attrition.sinks.warehouse_writer import WarehouseUnavailable, WarehouseWriter
 from attrition.stream.batches import abandon, hold, release, unpack_by_key
-from attrition.stream.fatal import stop_on_failure, stop_worker
+from attrition.stream.fatal import stop_on_failure
 
 if TYPE_CHECKING:
     from attrition.stream.app import AttritionApp
@@ -76,12 +76,12 @@ def register(app: AttritionApp) -> None:
                 async for batch in stream.take_events(
                     settings.sink_batch_size, within=settings.sink_batch_seconds
                 ):
-                    if not await write_batch(batch):
-                        return
+                    await write_batch(batch)
 
-        async def write_batch(batch: Sequence[Any]) -> bool:
-            """True once the batch is written and acked, or given up because the worker is
-            stopping; False when the worker stops on it."""
+        async def write_batch(batch: Sequence[Any]) -> None:
+            """Write the batch and ack it; give it up when the worker is stopping. A write
+            whose retries ran out raises WarehouseUnavailable: the worker stops on it
+            (fatal.stop_on_failure), the batch left to the next one."""
             # Held until the write returns: a failed write must not be acked.
             hold(batch)
             events = _decode_all(lambda m: app.decoder.events(m, decode), batch, what, keyed)
@@ -89,20 +89,16 @@ def register(app: AttritionApp) -> None:
             if events:
                 try:
                     await writer.write(to_batch(events))
-                except WarehouseUnavailable as exc:
-                    # Never acked: the next worker writes it again.
-                    if writer.closing:
-                        # The worker is stopping anyway. Go on taking batches, each tried once
-                        # and given up: the stop waits for every message delivered to this
-                        # stage, those still in its buffer too, so returning here held the
-                        # stop until the worker was killed.
-                        abandon(batch, app.consumer)
-                        return True
-                    log.critical("%s: %s; the worker stops", name, exc)
-                    await stop_worker(app, exc, unacked=batch)
-                    return False
+                except WarehouseUnavailable:
+                    if not writer.closing:
+                        raise
+                    # The worker is stopping anyway: never acked, the next worker writes it.
+                    # The loop goes on taking batches, each tried once and given up: the stop
+                    # waits for every message delivered to this stage, those still in its
+                    # buffer too, so returning here held the stop until the worker was killed.
+                    abandon(batch, app.consumer)
+                    return
             release(batch)
-            return True
 
     sink(
         topics.loss_events,

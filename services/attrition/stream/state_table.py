@@ -23,7 +23,8 @@ import faust
 from faust.streams import _current_event
 from faust.types import FutureMessage
 
-from attrition.settings import RECORD_OVERHEAD_BYTES
+from attrition.broker.table_entries import LEDGER_TABLE
+from attrition.settings import record_bytes
 
 if TYPE_CHECKING:
     from attrition.stream.app import AttritionApp
@@ -41,7 +42,7 @@ class StateUnreadable(ValueError):
         remedy = (
             f"rebuild it from the warehouse (`attrition state rebuild {named}`) or remove it "
             f"(`attrition state drop {named} --table {table}`: the key starts over)"
-            if table == "totals-ledger"
+            if table == LEDGER_TABLE
             else f"remove it (`attrition state drop {named} --table {table}`: the key starts over)"
         )
         super().__init__(
@@ -85,7 +86,7 @@ class StateTable(faust.Table[bytes, bytes]):
     def set_for(self, key: bytes, value: bytes, event: Any) -> None:
         """Store the key's entry with `event` (a message of the key) as the current event:
         it decides the store's partition and the changelog record's."""
-        size = len(key) + len(value) + RECORD_OVERHEAD_BYTES
+        size = record_bytes(key, value)
         if size > self.max_record_bytes:
             raise StateTooLarge(
                 f"the {self.name} state of {key.decode(errors='replace')} is {len(value):,} "

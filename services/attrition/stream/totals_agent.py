@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from attrition.broker.table_entries import LEDGER_TABLE
 from attrition.contracts.batches import DeltaBatch, decode_loss_batch, encode_delta_batch, payloads
 from attrition.contracts.events import CurrentTotal, DeltaEvent, LossEvent
 from attrition.contracts.vocabulary import DocumentKind
@@ -47,7 +48,7 @@ def register(app: AttritionApp) -> None:
     names = app.settings.topics
     batch_size = app.settings.stream_batch_size
     batch_seconds = app.settings.stream_batch_seconds
-    ledgers = state_table(app, "totals-ledger")
+    ledgers = state_table(app, LEDGER_TABLE)
     app.totals_table = ledgers  # type: ignore[attr-defined]
     deltas_topic = names.deltas
     decoded: dict[bytes, tuple[bytes, TotalsLedger]] = {}

@@ -1,0 +1,60 @@
+"""Every record of a topic, from its beginning to its true end: what the audit reads, and what
+`attrition state` reads of a table's changelog."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import ConsumerRecord
+
+from attrition.broker.consumer_progress import end_offsets
+from attrition.broker.kafka_security import aiokafka_kwargs
+from attrition.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def read_records(
+    settings: Settings, topic: str, *, stall_timeout_s: float = 30.0
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record of `topic` in each partition's order, tombstones included; [] if the topic
+    does not exist. Gives up only when no record arrived for `stall_timeout_s`, so a long
+    topic is read whole."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers,
+        group_id=None,
+        enable_auto_commit=False,
+        **aiokafka_kwargs(settings.security),
+    )
+    await consumer.start()
+    out: list[ConsumerRecord[bytes, bytes]] = []
+    try:
+        # Asking for the topic by name could auto-create it (with the broker's default
+        # partitions); listing every topic does not.
+        if topic not in await consumer.topics():
+            return out
+        partitions = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        ends = await end_offsets(settings, consumer, tps)
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        remaining = {tp for tp in tps if ends[tp] > 0}
+        loop = asyncio.get_running_loop()
+        last_progress = loop.time()
+        while remaining and loop.time() - last_progress < stall_timeout_s:
+            batch = await consumer.getmany(*remaining, timeout_ms=500)
+            for tp, records in batch.items():
+                if records:
+                    last_progress = loop.time()
+                out.extend(records)
+                if records and records[-1].offset + 1 >= ends[tp]:
+                    remaining.discard(tp)
+        if remaining:
+            log.warning(
+                "%s: stopped reading %d partitions short of their end", topic, len(remaining)
+            )
+        return out
+    finally:
+        await consumer.stop()
