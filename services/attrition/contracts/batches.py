@@ -63,14 +63,27 @@ def payloads(
 ) -> Iterator[bytes]:
     """Encoded batches of `events`, in order: at most `max_events` each, and halved until each
     fits `max_bytes` (one encoding in the usual case; a single event is never split)."""
+    for _, payload in framed(events, encode, max_events, max_bytes):
+        yield payload
+
+
+def framed(
+    events: list[E],
+    encode: Callable[[list[E]], bytes],
+    max_events: int,
+    max_bytes: int = MAX_BATCH_BYTES,
+) -> Iterator[tuple[list[E], bytes]]:
+    """`payloads`, each with the events it holds."""
     for part in chunks(events, max_events):
         yield from _fitting(part, encode, max_bytes)
 
 
-def _fitting(part: list[E], encode: Callable[[list[E]], bytes], max_bytes: int) -> Iterator[bytes]:
+def _fitting(
+    part: list[E], encode: Callable[[list[E]], bytes], max_bytes: int
+) -> Iterator[tuple[list[E], bytes]]:
     payload = encode(part)
     if len(payload) <= max_bytes or len(part) == 1:
-        yield payload
+        yield part, payload
         return
     middle = len(part) // 2
     yield from _fitting(part[:middle], encode, max_bytes)

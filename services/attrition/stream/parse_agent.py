@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from attrition.contracts.batches import LossEventBatch, encode_loss_batch, group_by_key, payloads
+from attrition.contracts.batches import LossEventBatch, encode_loss_batch, framed, group_by_key
 from attrition.contracts.events import LossEvent
 from attrition.contracts.wire import headers_for
 from attrition.parse.document_parser import process_raw
@@ -61,6 +61,7 @@ def register(app: AttritionApp) -> None:
         # The producer itself rather than `topic.send`: no FutureMessage per message; the
         # loss-events topic is declared by the agents that read it.
         produce = app.producer.send
+        sent = app.decoder.sent
         batch: Sequence[Any] = ()
         async with stop_on_failure(app, "attrition.parse", lambda: batch):
             async for batch in stream.take_events(
@@ -80,8 +81,9 @@ def register(app: AttritionApp) -> None:
                 # Awaiting the producer waits for room in its buffer, not for delivery; Faust
                 # flushes the producer before it commits the batch's offsets.
                 for key, keyed in group_by_key(events, _totals_key).items():
-                    for payload in payloads(keyed, encode_loss_batch, max_events, max_bytes):
+                    for part, payload in framed(keyed, encode_loss_batch, max_events, max_bytes):
                         await produce(loss_topic, key.encode(), payload, None, None, _LOSS_HEADERS)
+                        sent(loss_topic, payload, part)
                 release(batch)
 
 

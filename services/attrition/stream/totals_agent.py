@@ -17,7 +17,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from attrition.broker.table_entries import LEDGER_TABLE
-from attrition.contracts.batches import DeltaBatch, decode_loss_batch, encode_delta_batch, payloads
+from attrition.contracts.batches import DeltaBatch, decode_loss_batch, encode_delta_batch, framed
 from attrition.contracts.events import CurrentTotal, DeltaEvent, LossEvent
 from attrition.contracts.vocabulary import DocumentKind
 from attrition.contracts.wire import encode, headers_for
@@ -101,8 +101,9 @@ def register(app: AttritionApp) -> None:
         writes.changed(key, last)
         # Awaiting `send` waits for room in the producer's buffer, not for delivery: Faust
         # flushes the producer before it commits, and it commits only flushed messages.
-        for payload in payloads(deltas, encode_delta_batch, max_events, max_bytes):
+        for part, payload in framed(deltas, encode_delta_batch, max_events, max_bytes):
             await produce(deltas_topic, key, payload, None, None, _DELTA_HEADERS)
+            app.decoder.sent(deltas_topic, payload, part)
         return len(deltas)
 
     async def write_ledger(key: bytes, last: Any) -> None:
