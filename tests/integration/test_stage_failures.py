@@ -11,6 +11,7 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 from aiokafka import AIOKafkaProducer
 
@@ -143,11 +144,25 @@ async def test_a_ledger_rebuilt_from_the_warehouse_goes_on_as_if_never_damaged(
     await publish_docs(settings, docs[3:4])
     assert await _wait_exit(worker, log, timeout_s=90) not in (0, None)
 
+    # A warehouse that lacks a loss event the totals stage committed (sinks running apart and
+    # behind) would give a ledger without it, for good: the rebuild refuses, writing nothing.
+    second_day = [e for e in parse_document(docs[1])[0] if e.category is Category.tanks]
+    with duckdb.connect(settings.warehouse.removeprefix("duckdb:///")) as con:
+        con.execute("DELETE FROM loss_events WHERE event_id = ?", [second_day[0].event_id])
+    refused = _state_command(settings, "rebuild", TANKS.decode())
+    assert refused.returncode == 1, refused.stdout
+    assert refused.stderr.startswith(
+        "ua_general_staff/russia/tanks: the warehouse lacks 1 of the 3 loss events of it that "
+        "the totals stage committed"
+    ), refused.stderr
+    assert refused.stdout == ""
+
     # The sinks read the fourth day's figures too, and may have written them before the worker
     # stopped: make sure they did, the case where the next worker would find them in the
-    # rebuilt ledger already and send no delta for them.
+    # rebuilt ledger already and send no delta for them. The sinks catch up on the second day.
     async with open_warehouse(settings.warehouse) as warehouse:
-        await warehouse.write(WriteBatch(loss_events=list(parse_document(docs[3])[0])))
+        fourth_day = list(parse_document(docs[3])[0])
+        await warehouse.write(WriteBatch(loss_events=second_day + fourth_day))
     rebuilt = _state_command(settings, "rebuild", TANKS.decode())
     assert rebuilt.returncode == 0, rebuilt.stderr[-3000:]
     assert rebuilt.stdout.startswith(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
@@ -17,11 +18,16 @@ log = logging.getLogger(__name__)
 
 
 async def read_records(
-    settings: Settings, topic: str, *, stall_timeout_s: float = 30.0
+    settings: Settings,
+    topic: str,
+    *,
+    upto: Mapping[int, int] | None = None,
+    stall_timeout_s: float = 30.0,
 ) -> list[ConsumerRecord[bytes, bytes]]:
     """Every record of `topic` in each partition's order, tombstones included; [] if the topic
-    does not exist. Gives up only when no record arrived for `stall_timeout_s`, so a long
-    topic is read whole."""
+    does not exist. With `upto` ({partition: offset}), only those partitions, each up to (not
+    including) its offset. Gives up only when no record arrived for `stall_timeout_s`, so a
+    long topic is read whole."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.bootstrap_servers,
         group_id=None,
@@ -36,8 +42,14 @@ async def read_records(
         if topic not in await consumer.topics():
             return out
         partitions = consumer.partitions_for_topic(topic) or set()
+        if upto is not None:
+            partitions = partitions & set(upto)
         tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        if not tps:
+            return out
         ends = await end_offsets(settings, consumer, tps)
+        if upto is not None:
+            ends = {tp: min(end, upto[tp.partition]) for tp, end in ends.items()}
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         remaining = {tp for tp in tps if ends[tp] > 0}
@@ -48,7 +60,7 @@ async def read_records(
             for tp, records in batch.items():
                 if records:
                     last_progress = loop.time()
-                out.extend(records)
+                out.extend(r for r in records if r.offset < ends[tp])
                 if records and records[-1].offset + 1 >= ends[tp]:
                     remaining.discard(tp)
         if remaining:

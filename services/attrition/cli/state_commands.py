@@ -8,6 +8,7 @@ from typing import NoReturn
 
 import typer
 
+from attrition.broker.committed_input import committed_loss_event_ids
 from attrition.broker.table_entries import (
     LEDGER_TABLE,
     TABLES,
@@ -88,8 +89,9 @@ def rebuild(
 
     For a ledger that does not decode (or was dropped): the next worker goes on from the
     rebuilt ledger as if it had never been damaged, where `drop` starts the key over. Stop the
-    workers first. The warehouse must hold every loss event the totals stage has committed:
-    it does when the sinks run in the same workers, or once their lag is zero."""
+    workers first. The warehouse must hold every loss event the totals stage has committed (it
+    does when the sinks run in the same workers, or once their lag is zero): the command reads
+    them back from the loss-events topic, and writes nothing when one is missing."""
     try:
         claimant, subject, category = key.split("/")
         parts = (Claimant(claimant), Subject(subject), Category(category))
@@ -113,6 +115,18 @@ async def _rebuild(
         # The entry lives in the partition of the key's loss events; without a record of it
         # (or with records in several) there is no telling which one the table reads.
         _fail(f"{key}: records in partitions {partitions} of {topic}, not in exactly one")
+    # A ledger without a loss event the totals stage committed would never get it again: the
+    # stage does not read committed messages twice. (Retention may have removed the oldest
+    # messages; those the warehouse is trusted to hold.)
+    committed = await committed_loss_event_ids(settings, key, partitions[0])
+    missing = committed - {e.event_id for e in events}
+    if missing:
+        _fail(
+            f"{key}: the warehouse lacks {len(missing):,} of the {len(committed):,} loss events "
+            f"of it that the totals stage committed ({settings.topics.loss_events}, partition "
+            f"{partitions[0]}); nothing written. If the sinks run in workers of their own, "
+            "wait until their lag is zero, then run this again"
+        )
     ledger = rebuilt_ledger(claimant, subject, category, events)
     record = ledger.to_bytes()
     size = record_bytes(key.encode(), record)

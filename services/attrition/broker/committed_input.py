@@ -1,0 +1,51 @@
+"""What the totals stage has committed of a key's loss events: the events a rebuilt ledger must
+start from, read back from the loss-events topic (`attrition state rebuild` checks that the
+warehouse holds every one of them)."""
+
+from __future__ import annotations
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from pydantic import ValidationError
+
+from attrition.broker.kafka_security import aiokafka_kwargs
+from attrition.broker.topic_reader import read_records
+from attrition.contracts.batches import decode_loss_batch
+from attrition.settings import Settings
+
+
+async def committed_offset(settings: Settings, topic: str, partition: int) -> int:
+    """The offset the workers' group (`settings.group_id`) has committed on a partition; 0
+    when it has committed none."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers,
+        group_id=settings.group_id,
+        enable_auto_commit=False,
+        **aiokafka_kwargs(settings.security),
+    )
+    await consumer.start()
+    try:
+        return await consumer.committed(TopicPartition(topic, partition)) or 0
+    finally:
+        await consumer.stop()
+
+
+async def committed_loss_event_ids(settings: Settings, key: str, partition: int) -> set[str]:
+    """The ids of the loss events of `key` in the messages of the loss-events topic that the
+    group has committed on `partition`. Messages the stages refuse (they do not decode, or
+    hold another key's events) are left out: they went to the dead letters, not the
+    warehouse."""
+    topic = settings.topics.loss_events
+    upto = await committed_offset(settings, topic, partition)
+    ids: set[str] = set()
+    if upto == 0:
+        return ids
+    for record in await read_records(settings, topic, upto={partition: upto}):
+        if record.key != key.encode() or record.value is None:
+            continue
+        try:
+            events = decode_loss_batch(record.value)
+        except ValidationError:
+            continue
+        if all(e.totals_key == key for e in events):
+            ids.update(e.event_id for e in events)
+    return ids
