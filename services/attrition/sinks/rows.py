@@ -38,11 +38,12 @@ DEAD_LETTER_COLUMNS = (
 
 
 def _text(value: Enum | None) -> str | None:
-    return None if value is None else str(value.value)
+    # `_value_` is what `.value` returns, without the descriptor (called per column per row).
+    return None if value is None else str(value._value_)
 
 
 def _json_list(values: Iterable[Enum]) -> str:
-    return orjson.dumps([v.value for v in values]).decode()
+    return orjson.dumps([v._value_ for v in values]).decode()
 
 
 def _float(value: float | None) -> float | None:
