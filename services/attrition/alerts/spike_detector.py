@@ -188,17 +188,17 @@ class SpikeDetector:
     def baseline(self, key: str, as_of: date) -> Baseline | None:
         """The baseline a change ending on `as_of` is judged against; None before min history."""
         state = self._states.get(key)
-        if state is None:
-            return None
+        rates = None if state is None else self._window(state, as_of)
+        return None if rates is None else _baseline(rates, _median_of_sorted(rates))
+
+    def _window(self, state: _SeriesState, as_of: date) -> list[float] | None:
+        """The window's rates before `as_of`, sorted; None before min history."""
         start = as_of - timedelta(days=self.settings.window_days)
         rates = state.rates_between(start, as_of)
         if len(rates) < self.settings.min_history_days:
             return None
         rates.sort()
-        median = _median_of_sorted(rates)
-        mad = _median_of_sorted(sorted([abs(rate - median) for rate in rates]))
-        scale = max(MAD_TO_SIGMA * mad, math.sqrt(max(median, 1.0)))
-        return Baseline(median=median, scale=scale, days=len(rates))
+        return rates
 
     def observe(self, delta: DeltaEvent) -> list[AlertEvent]:
         key = delta.totals_key
@@ -216,17 +216,24 @@ class SpikeDetector:
 
         days = _days_spanned(delta)
         rate = delta.change / days
-        baseline = self.baseline(key, delta.as_of)
+        rates = self._window(state, delta.as_of)
+        median = None if rates is None else _median_of_sorted(rates)
         rebased = self._is_rebase(state, delta)
         state.set_total(delta.as_of, delta.total)
         if self._is_data_quality(delta, rebased):
             # The day's figure is suspect: whatever clean rate it had must not feed the baseline.
             state.drop_rate(delta.as_of)
+            baseline = None if rates is None or median is None else _baseline(rates, median)
             return self._emit(state, self._data_quality_alert(delta, rate, days, baseline))
         state.set_rate(delta.as_of, rate)
-        if baseline is None or rate <= 0:
+        if rates is None or median is None or rate <= 0:
             return []
-        return self._emit(state, self._spike_alert(delta, rate, days, baseline))
+        # Most days are below the size a spike needs whatever their score: the scale (a second
+        # sort, over the deviations) is computed only for those that are not.
+        settings = self.settings
+        if rate < max(settings.floor_for(delta.category), settings.min_ratio * median):
+            return []
+        return self._emit(state, self._spike_alert(delta, rate, days, _baseline(rates, median)))
 
     @staticmethod
     def _is_rebase(state: _SeriesState, delta: DeltaEvent) -> bool:
@@ -335,6 +342,13 @@ class SpikeDetector:
             state.forget_before(day - timedelta(days=self.settings.horizon_days))
         while len(state.seen) > self.settings.max_remembered_ids:
             del state.seen[next(iter(state.seen))]
+
+
+def _baseline(rates: list[float], median: float) -> Baseline:
+    """The baseline of a window's sorted rates and their median."""
+    mad = _median_of_sorted(sorted([abs(rate - median) for rate in rates]))
+    scale = max(MAD_TO_SIGMA * mad, math.sqrt(max(median, 1.0)))
+    return Baseline(median=median, scale=scale, days=len(rates))
 
 
 def _median_of_sorted(values: list[float]) -> float:
