@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 import faust
@@ -36,6 +37,20 @@ class AttritionApp(faust.App):
         finally:
             if bound is not None:
                 bound.cancel()
+
+
+def _reads_here(app: AttritionApp) -> Callable[[str, bytes], bool]:
+    """Whether the producer's own partitioner sends (topic, key) to a partition this worker's
+    consumer is assigned now."""
+
+    def reads_here(topic: str, key: bytes) -> bool:
+        try:
+            partition = app.producer.key_partition(topic, key)
+        except TypeError:  # no metadata for the topic yet (aiokafka lists None)
+            return False
+        return partition in app.consumer.assignment()
+
+    return reads_here
 
 
 def create_app(settings: Settings) -> AttritionApp:
@@ -78,7 +93,7 @@ def create_app(settings: Settings) -> AttritionApp:
     )
     app.settings = settings
     app.topics_ = Topics.declare(app, settings)
-    app.decoder = SharedDecoder(readers_per_topic(settings))
+    app.decoder = SharedDecoder(readers_per_topic(settings), reads_here=_reads_here(app))
 
     from attrition.stream import (
         alert_agent,

@@ -81,9 +81,10 @@ def register(app: AttritionApp) -> None:
                 # Awaiting the producer waits for room in its buffer, not for delivery; Faust
                 # flushes the producer before it commits the batch's offsets.
                 for key, keyed in group_by_key(events, _totals_key).items():
+                    key_bytes = key.encode()
                     for part, payload in framed(keyed, encode_loss_batch, max_events, max_bytes):
-                        await produce(loss_topic, key.encode(), payload, None, None, _LOSS_HEADERS)
-                        sent(loss_topic, payload, part)
+                        await produce(loss_topic, key_bytes, payload, None, None, _LOSS_HEADERS)
+                        sent(loss_topic, key_bytes, payload, part)
                 release(batch)
 
 

@@ -9,6 +9,8 @@ A stage of this worker that sends a framed message another of its stages reads (
 its loss events, the totals stage its deltas) tells the decoder what it sent (`sent`): when
 the same bytes come back from the broker, the first reader gets the events they were encoded
 from instead of validating them again (8 % of the worker's time in a profile of the pipeline).
+Only messages bound for a partition this worker reads are kept (`reads_here`): decoded events
+take about ten times their payload's memory, and the rest would never come back.
 Equal bytes decode to equal events: the encoding is pydantic's own serialization of valid
 events, and tests/unit/contracts/test_batches.py checks the round trip on every kind of event.
 Bytes that differ in any way (another producer's, or damaged on the way) are validated."""
@@ -26,9 +28,14 @@ E = TypeVar("E")
 #: those readers decode for themselves (a stage far behind another costs memory otherwise).
 MAX_HELD_EVENTS = 200_000
 
-#: Most bytes of sent messages kept for their return. A message comes back within a batch or
-#: two; what this worker sends to partitions another worker reads never does, and is pushed out.
-MAX_SENT_BYTES = 16 * 1024 * 1024
+#: Most bytes of sent messages kept for their return (their decoded events take about ten
+#: times as much). A message comes back within a batch or two; past the bound (a stage far
+#: ahead of its reader, or a rebalance that took the partition away) the oldest are let go.
+MAX_SENT_BYTES = 8 * 1024 * 1024
+
+
+def _everywhere(topic: str, key: bytes) -> bool:
+    return True
 
 
 def readers_per_topic(settings: Settings) -> dict[str, int]:
@@ -49,8 +56,11 @@ class SharedDecoder:
         readers: Mapping[str, int],
         max_held: int = MAX_HELD_EVENTS,
         max_sent_bytes: int = MAX_SENT_BYTES,
+        reads_here: Callable[[str, bytes], bool] = _everywhere,
     ) -> None:
         self._readers = dict(readers)
+        # Whether a message of (topic, key) goes to a partition this worker reads now.
+        self.reads_here = reads_here
         self._max_held = max_held
         self._max_sent_bytes = max_sent_bytes
         # (topic, payload) → the events it was encoded from; insertion order = age
@@ -95,10 +105,13 @@ class SharedDecoder:
             del self._dropped[next(iter(self._dropped))]
         return decoded
 
-    def sent(self, topic: str, payload: bytes, events: list[Any]) -> None:
-        """This worker sent `payload`, the encoding of `events`, to `topic`; kept only when a
-        stage of this worker reads that topic (and never changed: readers share it)."""
+    def sent(self, topic: str, key: bytes, payload: bytes, events: list[Any]) -> None:
+        """This worker sent `payload`, the encoding of `events`, to `topic` under `key`; kept
+        only when a stage of this worker reads the partition it went to (and never changed:
+        readers share it)."""
         if not self._readers.get(topic) or len(payload) > self._max_sent_bytes:
+            return
+        if not self.reads_here(topic, key):
             return
         where = (topic, payload)
         if where in self._sent:  # the same bytes twice (a replay): the first return takes it

@@ -103,7 +103,7 @@ def register(app: AttritionApp) -> None:
         # flushes the producer before it commits, and it commits only flushed messages.
         for part, payload in framed(deltas, encode_delta_batch, max_events, max_bytes):
             await produce(deltas_topic, key, payload, None, None, _DELTA_HEADERS)
-            app.decoder.sent(deltas_topic, payload, part)
+            app.decoder.sent(deltas_topic, key, payload, part)
         return len(deltas)
 
     async def write_ledger(key: bytes, last: Any) -> None:

@@ -81,7 +81,7 @@ def test_what_this_worker_sent_comes_back_without_a_second_validation() -> None:
     decode = CountingDecoder()
     shared = SharedDecoder({"loss": 2})
     events = decode_loss_batch(PAYLOAD)
-    shared.sent("loss", PAYLOAD, events)
+    shared.sent("loss", b"k", PAYLOAD, events)
     first = shared.events(_message(4, bytes(PAYLOAD)), decode)  # equal bytes, another object
     second = shared.events(_message(4, PAYLOAD), decode)
     assert first is events and second is events and decode.calls == 0
@@ -94,11 +94,11 @@ def test_bytes_that_differ_from_what_was_sent_are_validated() -> None:
     decode = CountingDecoder()
     shared = SharedDecoder({"loss": 1})
     events = decode_loss_batch(PAYLOAD)
-    shared.sent("loss", PAYLOAD, events)
+    shared.sent("loss", b"k", PAYLOAD, events)
     altered = PAYLOAD.replace(b'"total":', b'"total": ', 1)
     assert shared.events(_message(1, altered), decode) == events
     assert decode.calls == 1
-    shared.sent("other", PAYLOAD, events)  # a topic no stage of this worker reads: not kept
+    shared.sent("other", b"k", PAYLOAD, events)  # a topic no stage of this worker reads: not kept
     assert shared.events(_message(2, PAYLOAD, topic="other"), decode) == events
     assert decode.calls == 2
     assert shared.sent_bytes == len(PAYLOAD)  # still waiting on "loss"
@@ -108,9 +108,19 @@ def test_sent_messages_that_never_come_back_cost_a_bounded_memory() -> None:
     shared = SharedDecoder({"loss": 1}, max_sent_bytes=3 * len(PAYLOAD))
     events = decode_loss_batch(PAYLOAD)
     for n in range(10):
-        shared.sent("loss", PAYLOAD + b" " * n, events)  # JSON with trailing blanks: distinct
+        shared.sent("loss", b"k", PAYLOAD + b" " * n, events)  # JSON with trailing blanks: distinct
     assert shared.sent_bytes <= 3 * len(PAYLOAD) + 10
     decode = CountingDecoder()
     shared.events(_message(0, PAYLOAD), decode)  # the oldest was pushed out
     shared.events(_message(9, PAYLOAD + b" " * 9), decode)  # the newest was kept
     assert decode.calls == 1
+
+
+def test_what_goes_to_a_partition_another_worker_reads_is_not_kept() -> None:
+    ours = {b"ours"}
+    shared = SharedDecoder({"loss": 1}, reads_here=lambda topic, key: key in ours)
+    events = decode_loss_batch(PAYLOAD)
+    shared.sent("loss", b"theirs", PAYLOAD, events)
+    assert shared.sent_bytes == 0
+    shared.sent("loss", b"ours", PAYLOAD, events)
+    assert shared.sent_bytes == len(PAYLOAD)
