@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import time
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
 from attrition.bench.common import BenchContext
+from attrition.broker.consumer_progress import group_consumer
 from attrition.broker.embedded_broker import free_port
 from attrition.broker.tansu_end_offsets import true_end_offsets
 from attrition.settings import Settings, TopicSettings
@@ -35,13 +36,7 @@ async def wait_committed(
     this is when the warehouse holds them. Returns that moment (perf_counter)."""
     tps = [TopicPartition(t, p) for t in topics for p in range(settings.topics.partitions)]
     ends = await true_end_offsets(settings.bootstrap_servers, tps)
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers,
-        group_id=settings.group_id,
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    try:
+    async with group_consumer(settings) as consumer:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             behind = [tp for tp in tps if ((await consumer.committed(tp)) or 0) < ends[tp]]
@@ -49,5 +44,3 @@ async def wait_committed(
                 return time.perf_counter()
             await asyncio.sleep(interval_s)
         raise TimeoutError(f"group {settings.group_id} not committed after {timeout_s:.0f}s")
-    finally:
-        await consumer.stop()

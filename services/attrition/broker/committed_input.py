@@ -4,29 +4,12 @@ warehouse holds every one of them)."""
 
 from __future__ import annotations
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
 
-from attrition.broker.kafka_security import aiokafka_kwargs
+from attrition.broker.consumer_progress import committed_offset
 from attrition.broker.topic_reader import read_records
 from attrition.contracts.batches import decode_loss_batch
 from attrition.settings import Settings
-
-
-async def committed_offset(settings: Settings, topic: str, partition: int) -> int:
-    """The offset the workers' group (`settings.group_id`) has committed on a partition; 0
-    when it has committed none."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers,
-        group_id=settings.group_id,
-        enable_auto_commit=False,
-        **aiokafka_kwargs(settings.security),
-    )
-    await consumer.start()
-    try:
-        return await consumer.committed(TopicPartition(topic, partition)) or 0
-    finally:
-        await consumer.stop()
 
 
 async def committed_loss_event_ids(settings: Settings, key: str, partition: int) -> set[str]:

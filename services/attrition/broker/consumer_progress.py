@@ -5,6 +5,9 @@ published has passed every stage."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from attrition.broker.kafka_security import aiokafka_kwargs
@@ -31,13 +34,10 @@ async def end_offsets(
     return found
 
 
-async def group_lag(settings: Settings) -> dict[TopicPartition, int]:
-    """Messages not yet committed by the worker's group, per partition (0 = caught up)."""
-    tps = [
-        TopicPartition(topic, p)
-        for topic in consumed_topics(settings)
-        for p in range(settings.topics.partitions)
-    ]
+@asynccontextmanager
+async def group_consumer(settings: Settings) -> AsyncIterator[AIOKafkaConsumer]:
+    """A consumer in the workers' group (`settings.group_id`) that reads its commits and
+    commits nothing itself."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.bootstrap_servers,
         group_id=settings.group_id,
@@ -46,11 +46,28 @@ async def group_lag(settings: Settings) -> dict[TopicPartition, int]:
     )
     await consumer.start()
     try:
+        yield consumer
+    finally:
+        await consumer.stop()
+
+
+async def committed_offset(settings: Settings, topic: str, partition: int) -> int:
+    """The offset the workers' group has committed on a partition; 0 when it has none."""
+    async with group_consumer(settings) as consumer:
+        return await consumer.committed(TopicPartition(topic, partition)) or 0
+
+
+async def group_lag(settings: Settings) -> dict[TopicPartition, int]:
+    """Messages not yet committed by the worker's group, per partition (0 = caught up)."""
+    tps = [
+        TopicPartition(topic, p)
+        for topic in consumed_topics(settings)
+        for p in range(settings.topics.partitions)
+    ]
+    async with group_consumer(settings) as consumer:
         ends = await end_offsets(settings, consumer, tps)
         lag = {}
         for tp in tps:
             committed = await consumer.committed(tp)
             lag[tp] = max(ends[tp] - (committed or 0), 0)
         return lag
-    finally:
-        await consumer.stop()
