@@ -217,16 +217,16 @@ class SpikeDetector:
         days = _days_spanned(delta)
         rate = delta.change / days
         rates = self._window(state, delta.as_of)
-        median = None if rates is None else _median_of_sorted(rates)
+        median = 0.0 if rates is None else _median_of_sorted(rates)
         rebased = self._is_rebase(state, delta)
         state.set_total(delta.as_of, delta.total)
         if self._is_data_quality(delta, rebased):
             # The day's figure is suspect: whatever clean rate it had must not feed the baseline.
             state.drop_rate(delta.as_of)
-            baseline = None if rates is None or median is None else _baseline(rates, median)
+            baseline = None if rates is None else _baseline(rates, median)
             return self._emit(state, self._data_quality_alert(delta, rate, days, baseline))
         state.set_rate(delta.as_of, rate)
-        if rates is None or median is None or rate <= 0:
+        if rates is None or rate <= 0:
             return []
         # Most days are below the size a spike needs whatever their score: the scale (a second
         # sort, over the deviations) is computed only for those that are not.
