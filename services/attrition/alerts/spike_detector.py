@@ -230,10 +230,14 @@ class SpikeDetector:
             return []
         # Most days are below the size a spike needs whatever their score: the scale (a second
         # sort, over the deviations) is computed only for those that are not.
-        settings = self.settings
-        if rate < max(settings.floor_for(delta.category), settings.min_ratio * median):
+        if not self._large_enough(delta, rate, median):
             return []
         return self._emit(state, self._spike_alert(delta, rate, days, _baseline(rates, median)))
+
+    def _large_enough(self, delta: DeltaEvent, rate: float, median: float) -> bool:
+        """Whether a rate is large enough for a reader to care: max(floor, min_ratio × median)."""
+        settings = self.settings
+        return rate >= max(settings.floor_for(delta.category), settings.min_ratio * median)
 
     @staticmethod
     def _is_rebase(state: _SeriesState, delta: DeltaEvent) -> bool:
@@ -253,11 +257,13 @@ class SpikeDetector:
     def _spike_alert(
         self, delta: DeltaEvent, rate: float, days: int, baseline: Baseline
     ) -> AlertEvent | None:
+        """The spike alert of a rate already `_large_enough`, if its score reaches the
+        threshold."""
         settings = self.settings
         threshold = settings.threshold_for(delta.category)
         floor = settings.floor_for(delta.category)
         score = (rate - baseline.median) / baseline.scale
-        if score < threshold or rate < max(floor, settings.min_ratio * baseline.median):
+        if score < threshold:
             return None
         critical = rate >= settings.critical_ratio * max(baseline.median, floor)
         if baseline.median > 0:
