@@ -56,6 +56,15 @@ def abandon(events: Sequence[Any], consumer: Any) -> None:
         consumer._unacked_messages.discard(event.message)
 
 
+def abandon_in_flight(consumer: Any) -> int:
+    """`abandon` for every message the consumer still counts as in flight, whoever holds it;
+    how many there were."""
+    left = consumer._unacked_messages
+    count = len(left)
+    left.clear()
+    return count
+
+
 def unpack_by_key(
     batch: Sequence[Any], decode: Callable[[Any], list[K]], what: str
 ) -> tuple[dict[bytes, tuple[list[K], Any]], int, list[tuple[Any, str]]]:

@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from attrition.stream.batches import abandon
+from attrition.stream.batches import abandon, abandon_in_flight
 
 log = logging.getLogger(__name__)
 
@@ -86,14 +86,13 @@ async def give_up_in_flight_after(consumer: Any, seconds: float) -> None:
     flight is given up: never acked, so never committed, and delivered again to the next
     worker."""
     await asyncio.sleep(seconds)
-    left = consumer._unacked_messages
+    left = abandon_in_flight(consumer)
     if left:
         log.warning(
             "stopping: %d messages not acked %.0f s after the stop began; left to the next worker",
-            len(left),
+            left,
             seconds,
         )
-        left.clear()
 
 
 def _exit_now(reason: BaseException) -> None:
