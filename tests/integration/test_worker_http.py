@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from attrition.broker.topic_reader import read_records
 from attrition.settings import Settings
 from attrition.stream.worker_process import WorkerProcess, wait_until_idle
 from pipeline_helpers import publish_docs, read_deltas
@@ -79,6 +80,13 @@ async def test_health_ready_metrics_and_totals(pipeline_settings: Settings, tmp_
                 largest = _sample(after, "attrition_state_largest_record_bytes", table=table)
                 assert 200 < largest < 10_000, (table, largest)
             assert _sample(after, "attrition_state_record_limit_bytes") == 1_000_000
+            # One worker reads every partition: each loss-events and deltas message it sent
+            # came back to it and was handed over without a second validation.
+            for topic in (topics.loss_events, topics.deltas):
+                messages = len(await read_records(pipeline_settings, topic))
+                assert messages > 0
+                reused = _sample(after, "attrition_sent_messages_reused_total", topic=topic)
+                assert reused == messages, (topic, reused, messages)
 
             totals = (await client.get("/totals/ua_general_staff/russia/")).json()["totals"]
             tanks = [t for t in totals if t["category"] == "tanks"]

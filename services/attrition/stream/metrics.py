@@ -82,6 +82,13 @@ class WorkerMetrics:
             "stops the worker.",
             registry=self.registry,
         )
+        self.sent_messages_reused = Counter(
+            "attrition_sent_messages_reused",
+            "Loss-event and delta messages this worker sent and read back, handed to their first "
+            "reader without a second validation, per topic.",
+            ["topic"],
+            registry=self.registry,
+        )
         self.started_at = time.monotonic()
         self.ready = False
 
@@ -108,6 +115,7 @@ def register(app: AttritionApp) -> WorkerMetrics:
     metrics = WorkerMetrics()
     app.metrics = metrics  # type: ignore[attr-defined]
     metrics.state_record_limit_bytes.set(app.settings.max_record_bytes)
+    app.decoder.on_reused = lambda topic: metrics.sent_messages_reused.labels(topic).inc()
 
     async def recovery_finished() -> None:
         # Faust starts app tasks (and the web server) only once table recovery is complete;

@@ -38,6 +38,10 @@ def _everywhere(topic: str, key: bytes) -> bool:
     return True
 
 
+def _nothing(topic: str) -> None:
+    return None
+
+
 def readers_per_topic(settings: Settings) -> dict[str, int]:
     """How many of this worker's stages read each framed topic (the stages that decode through
     the shared decoder; other topics are decoded by their one reader each)."""
@@ -61,6 +65,8 @@ class SharedDecoder:
         self._readers = dict(readers)
         # Whether a message of (topic, key) goes to a partition this worker reads now.
         self.reads_here = reads_here
+        # Told the topic of each message handed back without a second validation (metrics).
+        self.on_reused: Callable[[str], None] = _nothing
         self._max_held = max_held
         self._max_sent_bytes = max_sent_bytes
         # (topic, payload) → the events it was encoded from; insertion order = age
@@ -129,6 +135,7 @@ class SharedDecoder:
             events = self._sent.pop((message.topic, value), None)
             if events is not None:
                 self._sent_bytes -= len(value)
+                self.on_reused(message.topic)
                 return events
         return decode(value)
 

@@ -80,11 +80,14 @@ def test_readers_follow_the_worker_stages() -> None:
 def test_what_this_worker_sent_comes_back_without_a_second_validation() -> None:
     decode = CountingDecoder()
     shared = SharedDecoder({"loss": 2})
+    reused: list[str] = []
+    shared.on_reused = reused.append
     events = decode_loss_batch(PAYLOAD)
     shared.sent("loss", b"k", PAYLOAD, events)
     first = shared.events(_message(4, bytes(PAYLOAD)), decode)  # equal bytes, another object
     second = shared.events(_message(4, PAYLOAD), decode)
     assert first is events and second is events and decode.calls == 0
+    assert reused == ["loss"]
     assert shared.sent_bytes == 0 and shared.held == 0
     shared.events(_message(4, PAYLOAD), decode)  # a redelivery: validated like any message
     assert decode.calls == 1
