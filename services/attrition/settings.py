@@ -119,6 +119,13 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warn", "error"] = "info"
     sink_batch_size: int = Field(default=5000, ge=1)
     sink_batch_seconds: float = Field(default=0.5, gt=0)
+    sink_quiet_seconds: float = Field(
+        default=0.1,
+        gt=0,
+        description="A sink writes what it holds once no message has come for this long, "
+        "without waiting out sink_batch_seconds: the end of a burst reaches the warehouse "
+        "sooner.",
+    )
     warehouse_hold_seconds: float = Field(
         default=2.0,
         ge=0,

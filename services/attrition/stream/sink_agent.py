@@ -20,6 +20,7 @@ from attrition.sinks.warehouse import WriteBatch
 from attrition.sinks.warehouse_writer import WarehouseUnavailable, WarehouseWriter
 from attrition.stream.batches import abandon, hold, release, unpack_by_key
 from attrition.stream.fatal import stop_on_failure
+from attrition.stream.quiet_take import take_until_quiet
 
 if TYPE_CHECKING:
     from attrition.stream.app import AttritionApp
@@ -73,8 +74,11 @@ def register(app: AttritionApp) -> None:
         async def write_batches(stream: Any) -> None:
             batch: Sequence[Any] = ()
             async with stop_on_failure(app, name, lambda: batch):
-                async for batch in stream.take_events(
-                    settings.sink_batch_size, within=settings.sink_batch_seconds
+                async for batch in take_until_quiet(
+                    stream,
+                    settings.sink_batch_size,
+                    settings.sink_batch_seconds,
+                    settings.sink_quiet_seconds,
                 ):
                     await write_batch(batch)
 
