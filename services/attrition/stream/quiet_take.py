@@ -78,20 +78,26 @@ async def _batches(
     stream._enable_passive(aiter(stream.channel))
     came_back = loop.time()
     try:
-        # mode's wait reports a timeout as a stop: the loop's condition tells them apart. A
-        # stop leaves what is buffered unacked, for the next worker.
+        # mode's wait reports a timeout as a stop: `should_stop` tells them apart.
         while not stream.should_stop:
             if not events:
                 arrived.clear()
                 await stream.wait_for_stopped(arrived)
-                continue
-            if len(events) < max_:
+                if not stream.should_stop:
+                    continue
+            elif len(events) < max_:
                 due = min(max(first_at, came_back) + within, last_at + quiet)
                 left = due - loop.time()
                 if left > 0:
                     # Woken when full or at `due`; a message since then moves `due` on.
                     await stream.wait_for_stopped(full, timeout=left)
-                    continue
+                    if not stream.should_stop:
+                        continue
+            if not events:
+                continue
+            # Full, due, or the stream stopping: as Faust's take does, the agent gets what is
+            # buffered once more when it stops (a sink writes it, or gives it up at once;
+            # left in the buffer, the worker's stop would wait for its acks).
             batch, events = events, []
             full.clear()
             taken.set()

@@ -31,8 +31,10 @@ class Recorder:
         self.returned: list[float] = []
         self.acked_inside: list[bool] = []
         self.messages: list[Any] = []
+        self.streams: list[Any] = []
 
         async def record(stream: Any) -> None:
+            self.streams.append(stream)
             async for batch in take(stream, max_, within, quiet):
                 self.batches.append((time.monotonic(), [e.value for e in batch]))
                 self.messages.extend(e.message for e in batch)
@@ -114,4 +116,18 @@ async def test_each_event_is_acked_after_its_batch_is_done() -> None:
         await asyncio.sleep(0.3)
     assert len(recorder.messages) == 7
     assert not any(recorder.acked_inside)
+    assert all(message.acked for message in recorder.messages)
+
+
+async def test_what_is_buffered_goes_to_the_agent_once_more_when_the_stream_stops() -> None:
+    """As with Faust's take: left in the buffer, those messages would never be acked, and the
+    worker's stop would wait for them."""
+    recorder = Recorder(take_until_quiet, max_=100, within=30.0, quiet=30.0)
+    async with recorder.agent.test_context() as ctx:
+        await _put(ctx, range(3))
+        await asyncio.sleep(0.2)
+        assert recorder.batches == []
+        await recorder.streams[0].stop()
+        await asyncio.sleep(0.2)
+    assert [values for _, values in recorder.batches] == [[0, 1, 2]]
     assert all(message.acked for message in recorder.messages)
