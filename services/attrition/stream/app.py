@@ -89,11 +89,8 @@ def create_app(settings: Settings) -> AttritionApp:
         broker_heartbeat_interval=max(settings.session_timeout_s / 6, 0.5),
         broker_rebalance_timeout=settings.session_timeout_s,
         table_standby_replicas=settings.standby_replicas,
-        # Offsets are what `wait_until_idle` and a restart go by: commit often, it is cheap
-        # (Faust sends a commit only for offsets that moved). The interval is the last part of
-        # the wait before a burst counts as done: 0.25 s left 0.63-1.63 s from the last delta
-        # to every offset committed in six runs of the bench's pipeline row, 0.1 s 0.54-0.77 s.
-        broker_commit_interval=0.1,
+        # Offsets are what `wait_until_idle` and a restart go by: commit often, it is cheap.
+        broker_commit_interval=0.25,
         consumer_auto_offset_reset="earliest",
         producer_linger=0.005,
         producer_max_request_size=settings.max_record_bytes,
