@@ -119,6 +119,13 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warn", "error"] = "info"
     sink_batch_size: int = Field(default=5000, ge=1)
     sink_batch_seconds: float = Field(default=0.5, gt=0)
+    broker_watch_seconds: float = Field(
+        default=3.0,
+        gt=0,
+        description="How often the worker checks that the broker still holds what it read "
+        "(a memory-only broker that restarted comes back empty); the first check comes this "
+        "long after the worker started.",
+    )
     sink_quiet_seconds: float = Field(
         default=0.1,
         gt=0,

@@ -361,7 +361,9 @@ async def _wait_for_broker(settings: Settings, timeout_s: float = 20) -> None:
 
 async def test_broker_restart_is_reported_and_a_replay_recovers(tmp_path: Path) -> None:
     broker = EmbeddedBroker(log_path=tmp_path / "tansu.log").start()
-    settings = isolated_settings(broker.url, tmp_path)
+    # The broker restarts before the worker's first look at it (20 s after it started): only
+    # the partitions it has read from can tell it that their logs went back.
+    settings = isolated_settings(broker.url, tmp_path, broker_watch_seconds=20.0)
     docs = mixed(600, "restart")
     log = tmp_path / "worker.log"
     worker = WorkerProcess(settings, log_path=log).start()
@@ -377,6 +379,7 @@ async def test_broker_restart_is_reported_and_a_replay_recovers(tmp_path: Path) 
         # The worker says what happened and exits, rather than carry on with lost state.
         assert worker.stop(timeout_s=5) not in (0, None), log_tail(log)
         assert "the broker lost its data" in log.read_text(errors="replace")
+        assert "from offset at least 1 to 0" in log.read_text(errors="replace")
         # Clients still connected to the empty broker had it auto-create their topics with its
         # default partition count, not ours; with every client gone, one more restart gives
         # the replay a clean broker whose topics the publisher declares properly.

@@ -27,8 +27,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-WATCH_INTERVAL_S = 3.0
-
 
 class BrokerLostData(RuntimeError):
     """The broker's log went backwards: it restarted empty or its data was deleted."""
@@ -74,7 +72,7 @@ def register(app: AttritionApp) -> None:
     read = PartitionsRead()
     app.sensors.add(read)
 
-    @app.timer(WATCH_INTERVAL_S)  # type: ignore[untyped-decorator]
+    @app.timer(settings.broker_watch_seconds)  # type: ignore[untyped-decorator]
     async def watch_broker() -> None:
         probe = AIOKafkaConsumer(
             bootstrap_servers=settings.bootstrap_servers,
@@ -100,9 +98,8 @@ def register(app: AttritionApp) -> None:
         message = (
             f"the broker lost its data: {len(went_back)} partitions went back "
             f"(e.g. {tp.topic}[{tp.partition}] from offset {before or 'at least 1'} to {now}); "
-            "topics, "
-            "committed offsets and the totals changelog are gone. This worker stops: restart "
-            "the workers after the broker, then replay from the producer side "
+            "topics, committed offsets and the totals changelog are gone. This worker stops: "
+            "restart the workers after the broker, then replay from the producer side "
             "(`attrition publish`)."
         )
         log.critical(message)
