@@ -126,6 +126,11 @@ class Settings(BaseSettings):
         "(a memory-only broker that restarted comes back empty); the first check comes this "
         "long after the worker started.",
     )
+    event_loop: Literal["uvloop", "asyncio"] = Field(
+        default="uvloop",
+        description="The worker's event loop. uvloop (libuv) does the same work as asyncio's "
+        "own loop with less of the worker's CPU; asyncio is there to rule the loop out.",
+    )
     sink_quiet_seconds: float = Field(
         default=0.1,
         gt=0,

@@ -55,6 +55,17 @@ def tune_gc() -> None:
     gc.set_threshold(50_000, 20, 20)
 
 
+def use_event_loop(name: str) -> None:
+    """Make every event loop created from here on a `name` loop ("uvloop" or "asyncio").
+
+    The worker's main thread is its limit (Faust, aiokafka and every stage share it), and with
+    uvloop the pipeline row's timed part took about a tenth less of the worker's CPU."""
+    if name == "uvloop":
+        import mode.loop
+
+        mode.loop.use("uvloop")
+
+
 def worker() -> None:
     """Run the worker (every agent) against ATTRITION_BROKER until SIGTERM or Ctrl-C.
 
@@ -66,6 +77,7 @@ def worker() -> None:
     from attrition.stream.fatal import arm_hard_exit
 
     settings = Settings()
+    use_event_loop(settings.event_loop)
     # Declared before Faust subscribes: a subscription to a missing topic makes the broker
     # create it with its default partition count, which breaks the keyed layout.
     asyncio.run(ensure_topics(settings))
