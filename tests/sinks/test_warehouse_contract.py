@@ -160,6 +160,24 @@ async def test_current_totals_follow_the_latest_date(warehouse_url: str) -> None
         assert view[-1]["tanks"] == 127 and view[-1]["personnel"] is None
 
 
+@pytest.mark.parametrize("larger_first", [True, False])
+async def test_two_live_deltas_of_the_latest_day_tie_to_the_larger_id(
+    warehouse_url: str, larger_first: bool
+) -> None:
+    # A replay after lost state re-sends a day's first delta without `replaces`: two live rows
+    # of one day. Both engines, in either order of arrival, pick the larger delta_id.
+    base = delta_event(tanks(0, 100), None)
+    one = delta_event(tanks(1, 110), tanks(0, 100))
+    other = delta_event(tanks(1, 112), tanks(0, 100))
+    smaller, larger = sorted((one, other), key=lambda d: d.delta_id)
+    first, second = (larger, smaller) if larger_first else (smaller, larger)
+    async with open_warehouse(warehouse_url) as w:
+        await w.write(WriteBatch(deltas=[base, first]))
+        await w.write(WriteBatch(deltas=[second]))
+        [total] = await w.current_totals()
+        assert (total.total, total.delta_id) == (larger.total, larger.delta_id)
+
+
 async def test_alerts_upsert_and_dead_letters_keep_time(warehouse_url: str) -> None:
     delta = delta_event(tanks(1, 130), tanks(0, 100))
     alert = alert_event(delta)
