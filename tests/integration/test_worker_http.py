@@ -80,6 +80,8 @@ async def test_health_ready_metrics_and_totals(pipeline_settings: Settings, tmp_
                 largest = _sample(after, "attrition_state_largest_record_bytes", table=table)
                 assert 200 < largest < 10_000, (table, largest)
             assert _sample(after, "attrition_state_record_limit_bytes") == 1_000_000
+            # The default loop (ATTRITION_EVENT_LOOP) is the one the worker's tasks run on.
+            assert _sample(after, "attrition_event_loop", module="uvloop") == 1
             # One worker reads every partition: each loss-events and deltas message it sent
             # came back to it and was handed over without a second validation.
             for topic in (topics.loss_events, topics.deltas):

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Literal
 
 import typer
 from rich.console import Console
@@ -55,7 +56,7 @@ def tune_gc() -> None:
     gc.set_threshold(50_000, 20, 20)
 
 
-def use_event_loop(name: str) -> None:
+def use_event_loop(name: Literal["uvloop", "asyncio"]) -> None:
     """Make every event loop created from here on a `name` loop ("uvloop" or "asyncio").
 
     The worker's main thread is its limit (Faust, aiokafka and every stage share it), and with

@@ -5,6 +5,7 @@ The metric names are the contract of deploy/grafana/attrition-dashboard.json."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +57,12 @@ class WorkerMetrics:
         self.table_recovery_seconds = Gauge(
             "attrition_table_recovery_seconds",
             "Seconds from worker start until its tables were recovered and it began consuming.",
+            registry=self.registry,
+        )
+        self.event_loop = Gauge(
+            "attrition_event_loop",
+            "1 for the event loop the worker runs on (`module`: uvloop or asyncio).",
+            ["module"],
             registry=self.registry,
         )
         self.alerts = Counter(
@@ -121,6 +128,9 @@ def register(app: AttritionApp) -> WorkerMetrics:
         # Faust starts app tasks (and the web server) only once table recovery is complete;
         # its Worker owns on_startup_finished, so the moment is taken here.
         metrics.table_recovery_seconds.set(time.monotonic() - metrics.started_at)
+        # The loop the agents run on, not the setting: `use_event_loop` must have run first.
+        loop_module = type(asyncio.get_running_loop()).__module__.split(".")[0]
+        metrics.event_loop.labels(loop_module).set(1)
         metrics.ready = True
 
     app.task(recovery_finished)
