@@ -19,9 +19,15 @@ _installed = False
 
 
 async def true_end_offsets(
-    bootstrap: str, partitions: Iterable[TopicPartition], timeout_s: float = 5.0
+    bootstrap: str,
+    partitions: Iterable[TopicPartition],
+    timeout_s: float = 5.0,
+    *,
+    answered_only: bool = False,
 ) -> dict[TopicPartition, int]:
-    """The real end offset (last offset + 1) of each partition, read from fetch responses."""
+    """The real end offset (last offset + 1) of each partition, read from fetch responses.
+    A partition whose fetch got no answer within `timeout_s` gets the reported offset, the
+    best there is, or (`answered_only`) is left out."""
     tps = list(partitions)
     if not tps:
         return {}
@@ -55,8 +61,9 @@ async def true_end_offsets(
                 else:
                     result[tp] = max(hw, reported[tp])
             pending = still
-        for tp in pending:  # no answer in time: the reported offset is the best we have
-            result[tp] = reported[tp]
+        for tp in pending:
+            if not answered_only:
+                result[tp] = reported[tp]
         return result
     finally:
         await probe.stop()

@@ -5,14 +5,15 @@ offsets and the totals changelog are gone, and clients recreate topics from offs
 that kept running would hold ledger state the broker no longer backs and would quietly ignore
 the replayed documents as duplicates. So the worker watches its input partitions' end offsets;
 they only ever grow on a healthy broker, and one going backwards means the log was lost. A
-partition this worker has read a message from and that is now empty went backwards too, even
-when the broker restarted before the watch had seen its end offset (a worker whose first
-seconds were enough to read its input)."""
+partition whose log now ends at or before an offset this worker has read from it went backwards
+too, even when the broker restarted before the watch had seen its end offset (a worker whose
+first seconds were enough to read its input), and even when the new log already holds a few
+messages. Only a new log that has grown past everything this worker read goes unnoticed."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Container, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -20,6 +21,7 @@ from faust.sensors import Sensor
 
 from attrition.broker.consumer_progress import consumed_topics
 from attrition.broker.kafka_security import aiokafka_kwargs
+from attrition.broker.tansu_end_offsets import true_end_offsets
 from attrition.stream.fatal import stop_worker
 
 if TYPE_CHECKING:
@@ -33,32 +35,48 @@ class BrokerLostData(RuntimeError):
 
 
 class PartitionsRead(Sensor):
-    """The partitions this worker has received a message from, since it started. Kept across
-    rebalances, unlike the consumer's own offsets, which a rebalance after a broker restart
-    clears before the watch may have run."""
+    """The highest offset this worker has received a message at, per partition, since it
+    started. Kept across rebalances, unlike the consumer's own positions, which a rebalance
+    after a broker restart clears before the watch may have run."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.partitions: set[tuple[str, int]] = set()
+        self.offsets: dict[tuple[str, int], int] = {}
 
     def on_message_in(self, tp: Any, offset: int, message: Any) -> None:
-        self.partitions.add(tp)
+        if offset > self.offsets.get(tp, -1):
+            self.offsets[tp] = offset
+
+
+def suspects(
+    reported: Mapping[TopicPartition, int], read: Mapping[tuple[str, int], int]
+) -> list[TopicPartition]:
+    """The partitions whose reported end offset is not past the highest offset read from them.
+    On Apache Kafka each of them lost its log. Tansu reports the start of the last batch + 1,
+    at or below what was read whenever that batch held two messages or more: its true end
+    (from a fetch) has to be asked before judging."""
+    return [tp for tp, end in reported.items() if tp in read and end <= read[tp]]
 
 
 def partitions_gone_back(
-    ends: Mapping[TopicPartition, int],
+    reported: Mapping[TopicPartition, int],
     highest: Mapping[TopicPartition, int],
-    read: Container[tuple[str, int]],
+    read: Mapping[tuple[str, int], int],
+    true_ends: Mapping[TopicPartition, int],
 ) -> list[tuple[TopicPartition, int, int]]:
-    """(partition, highest end offset seen before, end offset now) of every partition whose log
-    went back: its end offset is below one seen before, or it is empty though this worker has
-    read a message from it. (An end offset is at least 1 on a partition holding a message, on
-    Tansu too: its ListOffsets answer is the start of the last batch + 1.)"""
-    return [
-        (tp, highest.get(tp, 0), end)
-        for tp, end in ends.items()
-        if end < highest.get(tp, 0) or (end == 0 and tp in read)
-    ]
+    """(partition, the end offset it had at least, its end offset now) of every partition whose
+    log went back: its reported end offset is below one reported before (`highest`), or its
+    true end offset (`true_ends`, asked for the `suspects`) is at or before an offset this
+    worker has read from it (`read`). Reported and true ends are never compared with each
+    other: on Tansu a later reported end is often below an earlier true one."""
+    gone: list[tuple[TopicPartition, int, int]] = []
+    for tp, end in reported.items():
+        true_end = true_ends.get(tp)
+        if end < highest.get(tp, 0):
+            gone.append((tp, highest[tp], end))
+        elif true_end is not None and tp in read and true_end <= read[tp]:
+            gone.append((tp, read[tp] + 1, true_end))
+    return gone
 
 
 def register(app: AttritionApp) -> None:
@@ -74,6 +92,9 @@ def register(app: AttritionApp) -> None:
 
     @app.timer(settings.broker_watch_seconds)  # type: ignore[untyped-decorator]
     async def watch_broker() -> None:
+        # Taken before any end offset is asked: a message read after a fetch found the end
+        # may lie past that end on a healthy broker.
+        seen = dict(read.offsets)
         probe = AIOKafkaConsumer(
             bootstrap_servers=settings.bootstrap_servers,
             group_id=None,
@@ -83,21 +104,29 @@ def register(app: AttritionApp) -> None:
             await probe.start()
             # ListOffsets as the broker answers it: on Tansu that is the start of the last
             # batch + 1, short of the true end but still never decreasing on a healthy broker.
-            ends = await probe.end_offsets(tps)
+            reported = await probe.end_offsets(tps)
+            doubtful = suspects(reported, seen)
+            true_ends = {tp: reported[tp] for tp in doubtful}  # Apache Kafka's are true
+            if doubtful and settings.embedded_broker:
+                # A partition the fetch got no answer for in time is judged at the next look.
+                true_ends = await true_end_offsets(
+                    settings.bootstrap_servers, doubtful, answered_only=True
+                )
         except Exception as exc:  # an unreachable broker is not a lost one; aiokafka retries
             log.debug("broker watch skipped: %s", exc)
             return
         finally:
             await probe.stop()
-        went_back = partitions_gone_back(ends, highest, read.partitions)
+        went_back = partitions_gone_back(reported, highest, seen, true_ends)
         for tp in tps:
-            highest[tp] = max(highest.get(tp, 0), ends[tp])
+            highest[tp] = max(highest.get(tp, 0), reported[tp])
         if not went_back:
             return
         tp, before, now = went_back[0]
         message = (
             f"the broker lost its data: {len(went_back)} partitions went back "
-            f"(e.g. {tp.topic}[{tp.partition}] from offset {before or 'at least 1'} to {now}); "
+            f"(e.g. {tp.topic}[{tp.partition}], from an end offset of at least {before} "
+            f"to {now}); "
             "topics, committed offsets and the totals changelog are gone. This worker stops: "
             "restart the workers after the broker, then replay from the producer side "
             "(`attrition publish`)."

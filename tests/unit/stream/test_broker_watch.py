@@ -5,27 +5,64 @@ from __future__ import annotations
 from aiokafka import TopicPartition
 from faust.types import TP
 
-from attrition.stream.broker_watch import PartitionsRead, partitions_gone_back
+from attrition.stream.broker_watch import PartitionsRead, partitions_gone_back, suspects
 
 RAW0, RAW1 = TopicPartition("raw.reports", 0), TopicPartition("raw.reports", 1)
 
 
-def test_an_end_offset_below_one_seen_before_went_back() -> None:
-    gone = partitions_gone_back({RAW0: 3, RAW1: 40}, {RAW0: 57, RAW1: 40}, set())
+def test_a_reported_end_offset_below_one_reported_before_went_back() -> None:
+    gone = partitions_gone_back({RAW0: 3, RAW1: 40}, {RAW0: 57, RAW1: 40}, {}, {})
     assert gone == [(RAW0, 57, 3)]
+
+
+def test_the_sensor_keeps_the_highest_offset_read_per_partition() -> None:
+    read = PartitionsRead()
+    # Faust's TP, as its consumer passes it; a redelivery after a rebalance reads lower again.
+    for offset in (4, 11, 7):
+        read.on_message_in(TP("raw.reports", 1), offset, None)
+    assert read.offsets == {("raw.reports", 1): 11}
+    assert RAW1 in read.offsets  # aiokafka's TopicPartition finds Faust's TP
 
 
 def test_a_partition_read_from_and_now_empty_went_back_though_no_end_was_seen() -> None:
     """The broker restarted empty before the watch first ran: only the reads tell."""
-    read = PartitionsRead()
-    read.on_message_in(TP("raw.reports", 1), 11, None)  # Faust's TP, as its consumer passes it
-    assert partitions_gone_back({RAW0: 0, RAW1: 0}, {}, read.partitions) == [(RAW1, 0, 0)]
+    read = {("raw.reports", 1): 11}
+    reported = {RAW0: 0, RAW1: 0}
+    assert suspects(reported, read) == [RAW1]
+    assert partitions_gone_back(reported, {}, read, {RAW1: 0}) == [(RAW1, 12, 0)]
+
+
+def test_a_new_log_shorter_than_what_was_read_went_back_though_it_holds_messages() -> None:
+    """The broker restarted empty and took three new messages before the watch first ran."""
+    read = {("raw.reports", 0): 40, ("raw.reports", 1): 11}
+    reported = {RAW0: 3, RAW1: 1}  # Tansu: start of the last batch + 1
+    assert suspects(reported, read) == [RAW0, RAW1]
+    true_ends = {RAW0: 3, RAW1: 3}
+    assert partitions_gone_back(reported, {}, read, true_ends) == [(RAW0, 41, 3), (RAW1, 12, 3)]
+
+
+def test_tansus_short_reported_ends_are_judged_by_their_true_ends() -> None:
+    # A batch of 12 messages at offsets 0-11, all read: Tansu reports 1, the fetch says 12.
+    read = {("raw.reports", 0): 11}
+    reported = {RAW0: 1, RAW1: 0}
+    assert suspects(reported, read) == [RAW0]
+    assert partitions_gone_back(reported, {RAW0: 1}, read, {RAW0: 12}) == []
+    # The true end is not compared with the reported ends before it: a later reported end
+    # below an earlier true end is the quirk, not a loss.
+    assert partitions_gone_back({RAW0: 9}, {RAW0: 9}, {("raw.reports", 0): 30}, {}) == []
 
 
 def test_healthy_partitions_did_not_go_back() -> None:
-    # Tansu reports the start of the last batch + 1: below what was read, but never 0 when a
-    # message is there, and never below what it reported before.
-    read = {("raw.reports", 0), ("raw.reports", 1)}
-    assert partitions_gone_back({RAW0: 1, RAW1: 12}, {RAW0: 1, RAW1: 9}, read) == []
+    read = {("raw.reports", 0): 0, ("raw.reports", 1): 8}
+    reported = {RAW0: 1, RAW1: 12}
+    assert suspects(reported, read) == []
+    assert partitions_gone_back(reported, {RAW0: 1, RAW1: 9}, read, {}) == []
     # A partition never read from may be empty.
-    assert partitions_gone_back({RAW0: 0, RAW1: 0}, {}, set()) == []
+    assert suspects({RAW0: 0, RAW1: 0}, {}) == []
+    assert partitions_gone_back({RAW0: 0, RAW1: 0}, {}, {}, {}) == []
+
+
+def test_a_suspect_whose_true_end_is_unknown_is_not_judged() -> None:
+    """The fetch got no answer in time (a loaded broker): the next look judges it."""
+    read = {("raw.reports", 0): 11}
+    assert partitions_gone_back({RAW0: 1}, {RAW0: 1}, read, {}) == []
