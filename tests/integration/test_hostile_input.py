@@ -163,7 +163,8 @@ async def test_refused_loss_event_and_delta_messages_end_as_dead_letters(
 ) -> None:
     """The loss-events and deltas topics are public contracts other producers may write to. A
     message there that does not decode, or that holds another key's events, feeds no state and
-    no warehouse row, and is recorded on the dead-letter topic with why (it was only logged)."""
+    no warehouse row, and is recorded on the dead-letter topic with why (it was only logged).
+    So is a message on the alerts or dead-letters topics that does not decode."""
     settings = isolated_settings(embedded_broker.url, tmp_path)  # type: ignore[attr-defined]
     topics = settings.topics
     stray = parse_document(report_series(date(2022, 6, 1), 1, id_prefix="stray")[0])[0]
@@ -172,6 +173,8 @@ async def test_refused_loss_event_and_delta_messages_end_as_dead_letters(
         (topics.loss_events, TANKS, b"{not json"),
         (topics.loss_events, b"ua_general_staff/russia/aircraft", encode_loss_batch(tanks)),
         (topics.deltas, TANKS, b'{"events": []}'),
+        (topics.alerts, TANKS, b"not an alert"),
+        (topics.dead_letters, b"a-foreign-producer", b'{"reason": "made up"}'),
     ]
     good = report_series(date(2023, 1, 1), 2, id_prefix="after-refused")
     await ensure_topics(settings)  # as declared, not auto-created by the first send
@@ -188,10 +191,9 @@ async def test_refused_loss_event_and_delta_messages_end_as_dead_letters(
         await publish_docs(settings, good)
         await wait_until_idle(settings, timeout_s=120, worker=worker)
         assert worker.alive()
-        letters = [
-            DeadLetter.model_validate_json(v)
-            for _, v in await read_topic(settings, topics.dead_letters)
-        ]
+        on_topic = [v for _, v in await read_topic(settings, topics.dead_letters)]
+        # The dead-letters topic holds the refused message itself, then the letters.
+        letters = [DeadLetter.model_validate_json(v) for v in on_topic if v != refused[-1][2]]
         async with open_warehouse(settings.warehouse) as warehouse:
             stored_letters = {r["dead_letter_id"] for r in await warehouse.dump("dead_letters")}
             stored_events = {r["event_id"] for r in await warehouse.dump("loss_events")}
@@ -211,6 +213,12 @@ async def test_refused_loss_event_and_delta_messages_end_as_dead_letters(
     )
     assert details[f"{topics.deltas} ua_general_staff/russia/tanks"].startswith(
         "not a delta batch: "
+    )
+    assert details[f"{topics.alerts} ua_general_staff/russia/tanks"].startswith(
+        "not a valid alert: "
+    )
+    assert details[f"{topics.dead_letters} a-foreign-producer"].startswith(
+        "not a valid dead letter: "
     )
     assert stored_letters == {d.dead_letter_id for d in letters}
     assert not stored_events & {e.event_id for e in tanks}  # never written, never totalled

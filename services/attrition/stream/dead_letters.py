@@ -1,10 +1,13 @@
 """Dead letters from the stages past the parser: a loss-events or deltas message that a stage
-refuses (it does not decode, or holds another key's events) is recorded on the dead-letters
-topic with why, as an unreadable raw message is, instead of only a line in the log.
+refuses (it does not decode, or holds another key's events), or an alerts or dead-letters
+message that does not decode, is recorded on the dead-letters topic with why, as an unreadable
+raw message is, instead of only a line in the log.
 
 Only the stage that reads the topic first records it (the totals stage for loss events, the
-alert stage for deltas); the sinks, which read both too, only log. Its id comes from the topic,
-key and payload, so a redelivered batch records the same dead letter again, not a second."""
+alert stage for deltas, the sinks for alerts and dead letters); the sinks, which read loss
+events and deltas too, only log those. Its id comes from the topic, key and payload, so a
+redelivered batch records the same dead letter again, not a second. A dead letter about a
+dead-letters message is itself a valid one, so the sinks store it and it goes no further."""
 
 from __future__ import annotations
 

@@ -16,9 +16,11 @@ from pydantic import ValidationError
 
 from attrition.contracts.batches import decode_delta_batch, decode_loss_batch, decode_single
 from attrition.contracts.events import AlertEvent, DeadLetter
+from attrition.parse.document_parser import validation_summary
 from attrition.sinks.warehouse import WriteBatch
 from attrition.sinks.warehouse_writer import WarehouseUnavailable, WarehouseWriter
 from attrition.stream.batches import abandon, hold, release, unpack_by_key
+from attrition.stream.dead_letters import refuse
 from attrition.stream.fatal import stop_on_failure
 from attrition.stream.quiet_take import take_until_quiet
 
@@ -30,21 +32,25 @@ log = logging.getLogger(__name__)
 
 def _decode_all(
     decode: Callable[[Any], list[Any]], batch: Sequence[Any], what: str, keyed: bool
-) -> list[Any]:
-    """Every event of a batch; a message that does not decode is logged and skipped. On the
-    loss-events and deltas topics (`keyed`), so is one that holds another key's events: the
-    totals and alert stages refuse those too (and record them as dead letters), so the
-    warehouse never holds events the totals were not computed from."""
+) -> tuple[list[Any], list[tuple[Any, str]]]:
+    """Every event of a batch, and the messages that gave none, each with why. On the
+    loss-events and deltas topics (`keyed`), a message that does not decode or holds another
+    key's events is skipped and not returned: the totals and alert stages refuse those too and
+    record them as dead letters, so the warehouse never holds events the totals were not
+    computed from. Only the sinks read the alerts and dead-letters topics: a message there
+    that does not decode is theirs to record."""
     if keyed:
         by_key, _, _ = unpack_by_key(batch, decode, what)
-        return [event for events, _ in by_key.values() for event in events]
+        return [event for events, _ in by_key.values() for event in events], []
     decoded: list[Any] = []
+    refused: list[tuple[Any, str]] = []
     for event in batch:
         try:
             decoded.extend(decode(event.message))
         except ValidationError as exc:
-            log.error("undecodable %s skipped by the sink: %s", what, exc)
-    return decoded
+            log.error("undecodable %s refused by the sink: %s", what, exc)
+            refused.append((event, f"not a valid {what}: {validation_summary(exc)}"))
+    return decoded, refused
 
 
 def register(app: AttritionApp) -> None:
@@ -88,7 +94,11 @@ def register(app: AttritionApp) -> None:
             (fatal.stop_on_failure), the batch left to the next one."""
             # Held until the write returns: a failed write must not be acked.
             hold(batch)
-            events = _decode_all(lambda m: app.decoder.events(m, decode), batch, what, keyed)
+            events, refused = _decode_all(
+                lambda m: app.decoder.events(m, decode), batch, what, keyed
+            )
+            # Sent before the ack: Faust flushes the producer before it commits the offsets.
+            await refuse(app, refused)
             metrics.events_in.labels(topic_name).inc(len(events))
             if events:
                 try:
