@@ -14,10 +14,14 @@ Wire format (orjson, version 1)::
 one flat row per (day, source): ~70 bytes plus the source id, with `official` as 0/1 and the
 day as an integer ordinal rather than an ISO string; `event_id` is empty but for the figure the
 day's total is taken from (`_encode_stale_days` says why).
+
+A table entry holds that JSON in frames (`state_record`): each block of `BLOCK_DAYS` days
+zlib-compressed on its own, the bytes between blocks as they are.
 """
 
 from __future__ import annotations
 
+import struct
 import zlib
 from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass, field
@@ -28,6 +32,14 @@ import orjson
 from attrition.contracts.vocabulary import Category, Claimant, DocumentKind, Subject
 
 FORMAT_VERSION = 1
+
+#: Days per compressed block of a record. Blocks compress as well as the whole (the random
+#: event ids dominate): 102 KB for 3,400 days of reports in blocks of 64 days, 105 KB whole.
+BLOCK_DAYS = 64
+# The first byte of a framed record: a plain JSON one starts with "{", a zlib stream with 0x78.
+_FRAMED = b"\x00"
+_FRAME = struct.Struct(">BI")  # kind, length
+_RAW, _ZLIB = 0, 1
 
 
 class Figure(NamedTuple):
@@ -83,6 +95,8 @@ class Book:
     # re-encoding 1,500 unchanged days took a millisecond a key.
     encoded: dict[int, bytes] = field(default_factory=dict, compare=False, repr=False)
     stale: set[int] = field(default_factory=set, compare=False, repr=False)
+    # Each block's rows as compressed last time (`state_record`), by ordinal // BLOCK_DAYS.
+    compressed: dict[int, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     def day(self, ordinal: int) -> dict[str, Figure]:
         return self.figures.get(ordinal, {})
@@ -182,25 +196,84 @@ def _encode_stale_days(book: Book) -> None:
             for source_id, fig in sorted(day.items())
         ]
         book.encoded[ordinal] = orjson.dumps(rows)[1:-1]
+        book.compressed.pop(ordinal // BLOCK_DAYS, None)
     book.stale.clear()
 
 
 def state_record(state: LedgerState) -> bytes:
-    """The state as the totals table stores it: `encode_state`'s JSON, zlib-compressed.
+    """The state as the totals table stores it: `encode_state`'s JSON in frames, each block of
+    `BLOCK_DAYS` days zlib-compressed on its own and kept until one of its days changes.
 
     The state is every figure of a key's whole history, and one table entry is one Kafka
     record, which brokers cap at 1 MB by default: articles quoting the personnel figure
     twenty times a day for two years made a 1.6 MB state, which Faust's producer refused, and
     the totals stage stopped. Compressed it was 0.46 MB (3.5x; 2.1x for reports alone, which
-    carry fewer repeated source ids), for about 1 ms per 100 KB at each flush. Without the
-    event ids of the figures not chosen (`_encode_stale_days`) the unit test's busy key takes
-    0.26 MB instead of 0.56."""
-    return zlib.compress(encode_state(state), 1)
+    carry fewer repeated source ids). Without the event ids of the figures not chosen
+    (`_encode_stale_days`) the unit test's busy key takes 0.26 MB instead of 0.56.
+
+    Compressing the whole JSON at every flush took 3.2 ms for 3,400 days of reports, 15 keys a
+    second at a steady 100 documents/s; a flush now compresses the blocks that changed, in
+    order mostly the last one (0.07 ms)."""
+    out = bytearray(_FRAMED)
+    glue = bytearray()
+
+    def frame(kind: int, data: bytes | bytearray) -> None:
+        out.extend(_FRAME.pack(kind, len(data)))
+        out.extend(data)
+
+    glue += b'{"v":' + orjson.dumps(FORMAT_VERSION) + b',"key":'
+    glue += orjson.dumps([state.claimant.value, state.subject.value, state.category.value])
+    glue += b',"books":{'
+    for n, (kind, book) in enumerate(sorted(state.books.items())):
+        if n:
+            glue += b","
+        glue += orjson.dumps(kind.value) + b":["
+        _encode_stale_days(book)
+        days = sorted(book.figures)
+        lo = 0
+        while lo < len(days):
+            block = days[lo] // BLOCK_DAYS
+            hi = bisect_left(days, (block + 1) * BLOCK_DAYS, lo)
+            if lo:
+                glue += b","
+            frame(_RAW, glue)
+            glue.clear()
+            packed = book.compressed.get(block)
+            if packed is None:
+                rows = b",".join([book.encoded[ordinal] for ordinal in days[lo:hi]])
+                packed = book.compressed[block] = zlib.compress(rows, 1)
+            frame(_ZLIB, packed)
+            lo = hi
+        glue += b"]"
+    glue += b"}}"
+    frame(_RAW, glue)
+    return bytes(out)
 
 
 def state_from_record(raw: bytes) -> LedgerState:
-    """Inverse of `state_record`; also reads the plain JSON records written before it."""
-    return decode_state(raw if raw[:1] == b"{" else zlib.decompress(raw))
+    """Inverse of `state_record`; also reads the plain JSON records written before compression
+    and the records compressed whole that came next."""
+    if raw[:1] == b"{":
+        return decode_state(raw)
+    if raw[:1] == _FRAMED:
+        return decode_state(_unframe(raw))
+    return decode_state(zlib.decompress(raw))
+
+
+def _unframe(raw: bytes) -> bytes:
+    parts: list[bytes] = []
+    at = len(_FRAMED)
+    while at < len(raw):
+        if at + _FRAME.size > len(raw):
+            raise ValueError("not a framed totals ledger record: a frame is cut short")
+        kind, size = _FRAME.unpack_from(raw, at)
+        at += _FRAME.size
+        data = raw[at : at + size]
+        if len(data) != size or kind not in (_RAW, _ZLIB):
+            raise ValueError("not a framed totals ledger record: a frame is cut short or unknown")
+        at += size
+        parts.append(zlib.decompress(data) if kind == _ZLIB else data)
+    return b"".join(parts)
 
 
 def decode_state(raw: bytes) -> LedgerState:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import random
+import zlib
 
 import orjson
+import pytest
 
 from attrition.contracts.vocabulary import Category, Claimant, DocumentKind, Subject
 from attrition.totals.ledger_state import (
+    BLOCK_DAYS,
     FORMAT_VERSION,
     Figure,
     LedgerState,
@@ -16,6 +19,7 @@ from attrition.totals.ledger_state import (
     state_from_record,
     state_record,
 )
+from attrition.totals.ledger_state import _unframe as unframe
 
 
 def _fresh(state: LedgerState) -> bytes:
@@ -39,6 +43,35 @@ def test_encoding_after_changes_equals_encoding_from_scratch() -> None:
         if rng.random() < 0.3:  # encode now and then: later changes must invalidate the cache
             assert encode_state(state) == _fresh(state)
     assert encode_state(state) == _fresh(state)
+
+
+def test_a_record_after_changes_holds_the_encoding_from_scratch() -> None:
+    """Its blocks are compressed once and kept: a change to any day of a block, late days
+    before the first block and after the last included, must compress that block again."""
+    rng = random.Random(5)
+    state = LedgerState(Claimant.ua_general_staff, Subject.russia, Category.tanks)
+    span = 7 * BLOCK_DAYS
+    for step in range(600):
+        kind = rng.choice(list(DocumentKind))
+        ordinal = 738_000 + (step // 2 if rng.random() < 0.7 else rng.randrange(span))
+        figure = Figure(rng.choice([None, rng.randrange(10**6)]), None, True, f"e{step}")
+        state.book(kind).record(ordinal, rng.choice(["a", "b"]), figure)
+        if rng.random() < 0.2:
+            record = state_record(state)
+            assert unframe(record) == _fresh(state)
+            assert encode_state(state_from_record(record)) == encode_state(state)
+    record = state_record(state)
+    assert unframe(record) == _fresh(state)
+    assert record == state_record(decode_state(encode_state(state)))  # nothing stale kept
+
+
+def test_a_framed_record_cut_short_is_refused() -> None:
+    state = _busy_personnel_state()
+    record = state_record(state)
+    # Inside a frame's data; inside the head of the last frame (`]}}` behind a 5-byte head).
+    for cut in (len(record) // 2, len(record) - 6):
+        with pytest.raises(ValueError, match="cut short"):
+            state_from_record(record[:cut])
 
 
 def test_the_wire_format_is_the_documented_json() -> None:
@@ -102,3 +135,5 @@ def test_records_written_before_compression_still_read() -> None:
     assert plain.startswith(b"{")  # a plain JSON record, as the changelog holds from before
     assert encode_state(state_from_record(plain)) == plain
     assert state_from_record(state_record(state)) == state_from_record(plain)
+    # Then the whole JSON in one zlib stream, before the blocks.
+    assert encode_state(state_from_record(zlib.compress(plain, 1))) == plain
