@@ -396,9 +396,10 @@ async def test_broker_restart_is_reported_and_a_replay_recovers(tmp_path: Path) 
         assert worker.stop(timeout_s=5) not in (0, None), log_tail(log)
         said = log.read_text(errors="replace")
         assert "the broker lost its data" in said
-        # A log judged lost though it holds a message: the raw reports' new end (1) is
-        # below the offsets read before the restart.
-        assert re.search(r"from an end offset of at least \d{2,} to 1\)", said), said[-3000:]
+        # A log judged lost though it holds a message: its new end (1) is below an offset
+        # read before the restart.
+        went_back = re.search(r"from an end offset of at least (\d+) to 1\)", said)
+        assert went_back and int(went_back.group(1)) > 1, said[-3000:]
         # Clients still connected to the empty broker had it auto-create their topics with its
         # default partition count, not ours; with every client gone, one more restart gives
         # the replay a clean broker whose topics the publisher declares properly.

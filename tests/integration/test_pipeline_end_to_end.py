@@ -9,10 +9,12 @@ from pathlib import Path
 import orjson
 import pytest
 
+from attrition.contracts.batches import decode_loss_batch
 from attrition.contracts.events import CurrentTotal, DeadLetter
 from attrition.contracts.vocabulary import Category, DeadLetterReason
 from attrition.settings import Settings
 from attrition.sinks.warehouse import open_warehouse
+from attrition.stream.key_partitions import key_partition
 from attrition.stream.worker_process import WorkerProcess, wait_until_idle
 from attrition.totals.totals_ledger import current_deltas
 from isolated_settings import isolated_settings
@@ -57,7 +59,21 @@ async def test_reports_become_loss_events_deltas_and_warehouse_rows(
     losses = [event for _, event in keyed]
     assert len(losses) == 5 * categories
     assert {e.source_id for e in losses} == {r.id for r in reports}
-    assert all(key is not None and key.decode() == event.totals_key for key, event in keyed)
+    # A message holds events of one partition, keyed by its first event (contracts/batches.py):
+    # a report's figures share messages, and every event is on its own key's partition.
+    n = pipeline_settings.topics.partitions
+    messages = [
+        (key, decode_loss_batch(value))
+        for key, value in await read_topic(pipeline_settings, topics.loss_events)
+    ]
+    assert all(key == events[0].totals_key.encode() for key, events in messages)
+    assert all(
+        key_partition(key, n) == key_partition(e.totals_key.encode(), n)
+        for key, events in messages
+        for e in events
+        if key is not None
+    )
+    assert any(len({e.totals_key for e in events}) > 1 for _, events in messages)
 
     deltas = await read_deltas(pipeline_settings)
     # Out-of-order arrival across partitions adds corrections; the current deltas are fixed.

@@ -7,28 +7,30 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from attrition.broker.consumer_progress import committed_offset
-from attrition.broker.topic_reader import read_records
+from attrition.broker.topic_reader import partition_count, read_records
 from attrition.contracts.batches import decode_loss_batch
 from attrition.settings import Settings
+from attrition.stream.batches import refusal
 
 
 async def committed_loss_event_ids(settings: Settings, key: str, partition: int) -> set[str]:
     """The ids of the loss events of `key` in the messages of the loss-events topic that the
     group has committed on `partition`. Messages the stages refuse (they do not decode, or
-    hold another key's events) are left out: they went to the dead letters, not the
-    warehouse."""
+    `stream.batches.refusal` says no stage may read them) are left out: they went to the dead
+    letters, not the warehouse."""
     topic = settings.topics.loss_events
     upto = await committed_offset(settings, topic, partition)
     ids: set[str] = set()
     if upto == 0:
         return ids
+    partitions = await partition_count(settings, topic)
     for record in await read_records(settings, topic, upto={partition: upto}):
-        if record.key != key.encode() or record.value is None:
+        if record.value is None:
             continue
         try:
             events = decode_loss_batch(record.value)
         except ValidationError:
             continue
-        if all(e.totals_key == key for e in events):
-            ids.update(e.event_id for e in events)
+        if refusal(record.key, events, record.partition, partitions) is None:
+            ids.update(e.event_id for e in events if e.totals_key == key)
     return ids

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
@@ -15,6 +16,17 @@ from attrition.broker.kafka_security import aiokafka_kwargs
 from attrition.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+def groupless_consumer(settings: Settings, **extra: Any) -> AIOKafkaConsumer:
+    """A consumer of no group that commits nothing: a reader of topics, not a stage."""
+    return AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers,
+        group_id=None,
+        enable_auto_commit=False,
+        **extra,
+        **aiokafka_kwargs(settings.security),
+    )
 
 
 async def read_records(
@@ -28,12 +40,7 @@ async def read_records(
     does not exist. With `upto` ({partition: offset}), only those partitions, each up to (not
     including) its offset. Gives up only when no record arrived for `stall_timeout_s`, so a
     long topic is read whole."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers,
-        group_id=None,
-        enable_auto_commit=False,
-        **aiokafka_kwargs(settings.security),
-    )
+    consumer = groupless_consumer(settings)
     await consumer.start()
     out: list[ConsumerRecord[bytes, bytes]] = []
     try:
@@ -68,5 +75,17 @@ async def read_records(
                 "%s: stopped reading %d partitions short of their end", topic, len(remaining)
             )
         return out
+    finally:
+        await consumer.stop()
+
+
+async def partition_count(settings: Settings, topic: str) -> int | None:
+    """How many partitions `topic` has; None if it does not exist (and it is not created)."""
+    consumer = groupless_consumer(settings)
+    await consumer.start()
+    try:
+        if topic not in await consumer.topics():
+            return None
+        return len(consumer.partitions_for_topic(topic) or ()) or None
     finally:
         await consumer.stop()

@@ -1,11 +1,16 @@
-"""How loss events and deltas are framed on their topics: a batch of one key's events per message.
+"""How loss events and deltas are framed on their topics: a batch of one partition's events per
+message.
 
 A Kafka message costs a Faust stage hundreds of microseconds, whatever it holds; an event costs
-the pure core a few. So the loss-events and deltas topics carry, per message, the events of one
-totals key (the message key, `claimant/subject/category`) that a stage produced at once, in
-order. In live operation that is one event per message (one report a day); a backfill or a
-replay puts up to `Settings.wire_batch_max_events` in one, and every stage downstream pays the
-message's cost once for all of them. Per-key order is the messages' order, then the list's."""
+the pure core a few. So the loss-events and deltas topics carry, per message, the events a stage
+produced at once whose totals keys (`claimant/subject/category`) fall in one partition, in
+order. The message key is the first event's totals key: Kafka's default partitioner puts the
+message in that key's partition, which is every one of its events' partition. A report's
+fifteen figures make one message per partition (four by default) instead of fifteen; a backfill
+or a replay puts up to `Settings.wire_batch_max_events` in one, and every stage downstream pays
+the message's cost once for all of them. A message of one key's events is the special case
+(`attrition backfill` sends those). Per-key order is the messages' order, then the list's;
+readers take each event's key from the event, not from the message."""
 
 from __future__ import annotations
 
@@ -19,18 +24,30 @@ from attrition.contracts.events import DeltaEvent, LossEvent, _Event
 
 
 class LossEventBatch(_Event):
-    """One message on the loss-events topic: loss events of the message's totals key."""
+    """One message on the loss-events topic: loss events of one partition, the message keyed by
+    the first event's totals key."""
 
     events: list[LossEvent] = Field(
-        min_length=1, description="In the order they were produced; all share one totals key."
+        min_length=1,
+        description=(
+            "In the order they were produced. The first event's totals key is the message key; "
+            "every event's totals key falls in the message's partition (Kafka's default "
+            "partitioner)."
+        ),
     )
 
 
 class DeltaBatch(_Event):
-    """One message on the deltas topic: deltas of the message's totals key."""
+    """One message on the deltas topic: deltas of one partition, the message keyed by the first
+    delta's totals key."""
 
     events: list[DeltaEvent] = Field(
-        min_length=1, description="In the order the totals stage emitted them; one totals key."
+        min_length=1,
+        description=(
+            "In the order the totals stage emitted them. The first delta's totals key is the "
+            "message key; every delta's totals key falls in the message's partition (Kafka's "
+            "default partitioner)."
+        ),
     )
 
 

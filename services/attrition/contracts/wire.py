@@ -31,7 +31,7 @@ SCHEMA_IDS: dict[type[BaseModel], tuple[str, int]] = {
     CurrentTotal: ("current-total", 1),
     AlertEvent: ("alert-event", 1),
     DeadLetter: ("dead-letter", 1),
-    # What the loss-events and deltas topics carry: one key's events per message.
+    # What the loss-events and deltas topics carry: one partition's events per message.
     LossEventBatch: ("loss-event-batch", 1),
     DeltaBatch: ("delta-batch", 1),
 }

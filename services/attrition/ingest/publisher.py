@@ -138,8 +138,9 @@ async def publish_loss_events(
 
 
 async def publish_deltas(key: str, deltas: list[DeltaEvent], settings: Settings) -> int:
-    """Put one key's deltas on the deltas topic, in order, framed as the totals stage frames
-    them (`attrition state rebuild` sends the deltas a rebuilt ledger brings back)."""
+    """Put one key's deltas on the deltas topic, in order, in messages of that key's deltas
+    only (contracts/batches.py; `attrition state rebuild` sends the deltas a rebuilt ledger
+    brings back)."""
     producer = make_producer(settings)
     await producer.start()
     headers = headers_for(DeltaBatch)

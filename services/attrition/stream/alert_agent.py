@@ -90,7 +90,10 @@ def register(app: AttritionApp) -> None:
 
     async def alert_batch(batch: list[Any]) -> None:
         by_key, received, refused = unpack_by_key(
-            batch, lambda m: app.decoder.events(m, decode_delta_batch), "delta batch"
+            batch,
+            lambda m: app.decoder.events(m, decode_delta_batch),
+            "delta batch",
+            app.partition_counts,
         )
         await refuse(app, refused)
         metrics.events_in.labels(names.deltas).inc(received)

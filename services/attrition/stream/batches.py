@@ -13,6 +13,7 @@ from typing import Any, Protocol, TypeVar
 from pydantic import ValidationError
 
 from attrition.parse.document_parser import validation_summary
+from attrition.stream.key_partitions import PartitionCount, key_partition
 
 log = logging.getLogger(__name__)
 
@@ -66,38 +67,85 @@ def abandon_in_flight(consumer: Any) -> int:
 
 
 def unpack_by_key(
-    batch: Sequence[Any], decode: Callable[[Any], list[K]], what: str
+    batch: Sequence[Any],
+    decode: Callable[[Any], list[K]],
+    what: str,
+    partitions: PartitionCount | None,
 ) -> tuple[dict[bytes, tuple[list[K], Any]], int, list[tuple[Any, str]]]:
-    """The events of a batch of framed messages (contracts/batches.py), by message key in
+    """The events of a batch of framed messages (contracts/batches.py), by totals key in
     arrival order, each with the key's last message (the one a table write takes its
     partition from); how many events there were; and the messages refused, each with why.
     `decode` takes a Faust message; the lists it returns may be shared with other stages
-    (stream/shared_decode.py) and are never changed here.
+    (stream/shared_decode.py) and are never changed here. `partitions` gives a topic's
+    partition count (stream/key_partitions.py).
 
-    A message that does not decode, has no key, or holds another key's events is refused:
-    fed to a key's state it would corrupt that state from then on. The stage that reads the
-    topic first turns it into a dead letter (stream/dead_letters.py)."""
+    A message is refused when it does not decode, has no key, is not keyed by its first
+    event, or holds events of a key whose partition is not the message's: fed to that key's
+    state it would corrupt the state from then on, and a worker that does not own the key
+    would write it. The stage that reads the topic first turns it into a dead letter
+    (stream/dead_letters.py)."""
     by_key: dict[bytes, tuple[list[K], Any]] = {}
     refused: list[tuple[Any, str]] = []
     count = 0
     for event in batch:
-        key = event.message.key
+        message = event.message
+        key = message.key
         try:
-            events = decode(event.message)
+            events = decode(message)
         except ValidationError as exc:
             log.error("undecodable %s on key %r refused: %s", what, key, exc)
             refused.append((event, f"not a {what}: {validation_summary(exc)}"))
             continue
-        named = key.decode(errors="replace") if key else None
-        if named is None or any(e.totals_key != named for e in events):
-            log.error("%s on key %r holds events of other keys: refused", what, key)
-            keys = sorted({e.totals_key for e in events})
-            refused.append((event, f"{what} on key {named!r} holds events of {', '.join(keys)}"))
+        count_of = partitions(message.topic) if partitions is not None else None
+        why = refusal(key, events, message.partition, count_of)
+        if why is not None:
+            log.error("%s on key %r refused: %s", what, key, why)
+            refused.append((event, f"{what} {why}"))
             continue
+        first = events[0].totals_key
+        if all(e.totals_key == first for e in events):
+            _merge(by_key, key, events, event)  # one key's events: the usual case
+        else:
+            grouped: dict[str, list[K]] = {}
+            for e in events:
+                grouped.setdefault(e.totals_key, []).append(e)
+            for other, its_events in grouped.items():
+                _merge(by_key, other.encode(), its_events, event)
         count += len(events)
-        kept = by_key.get(key)
-        merged = list(events) if kept is None else kept[0]
-        if kept is not None:
-            merged.extend(events)
-        by_key[key] = (merged, event)
     return by_key, count, refused
+
+
+def _merge(
+    by_key: dict[bytes, tuple[list[K], Any]], key: bytes, events: list[K], last: Any
+) -> None:
+    kept = by_key.get(key)
+    merged = list(events) if kept is None else kept[0]
+    if kept is not None:
+        merged.extend(events)
+    by_key[key] = (merged, last)
+
+
+def refusal(
+    key: bytes | None, events: Sequence[_Keyed], partition: int, partitions: int | None
+) -> str | None:
+    """Why no stage may read a message of these (decoded) events, with this key, on this
+    partition of a topic of `partitions` partitions; None when it may. The one rule of the
+    stages (`unpack_by_key`) and of `attrition state rebuild`'s check of what they committed."""
+    named = key.decode(errors="replace") if key else None
+    keys = sorted({e.totals_key for e in events})
+    if named is None or not events or events[0].totals_key != named:
+        return f"on key {named!r} holds events of {', '.join(keys)}"
+    if len(keys) == 1:
+        return None  # one key's events: where its producer put them, as ever
+    if not partitions:
+        return (
+            f"on key {named!r} holds events of several keys ({', '.join(keys)}) and the "
+            "topic's partition count is unknown"
+        )
+    stray = [k for k in keys if key_partition(k.encode(), partitions) != partition]
+    if not stray:
+        return None
+    return (
+        f"on key {named!r} in partition {partition} holds events of {', '.join(stray)}, "
+        "of other partitions"
+    )

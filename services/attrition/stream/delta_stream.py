@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.web import View
 
 from attrition.broker.consumer_progress import end_offsets
-from attrition.broker.kafka_security import aiokafka_kwargs
+from attrition.broker.topic_reader import groupless_consumer
 from attrition.settings import Settings
 
 if TYPE_CHECKING:
@@ -119,13 +119,7 @@ async def follow_deltas(settings: Settings, fanout: DeltaFanout) -> None:
         from attrition.broker.tansu_fetch_wait import EMBEDDED_FETCH_WAIT_MS
 
         wait["fetch_max_wait_ms"] = EMBEDDED_FETCH_WAIT_MS
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers,
-        group_id=None,
-        enable_auto_commit=False,
-        **wait,
-        **aiokafka_kwargs(settings.security),
-    )
+    consumer = groupless_consumer(settings, **wait)
     await consumer.start()
     try:
         tps = await _partitions(consumer, settings.topics.deltas)

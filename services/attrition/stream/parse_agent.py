@@ -1,8 +1,9 @@
 """Parse stage wiring: raw reports and articles in, loss events (or dead letters) out.
 
-Raw documents are taken in batches; the loss events of a batch leave as one message per totals
-key (contracts/batches.py), so a backfill of many reports costs the stages downstream one
-message per key instead of one per figure."""
+Raw documents are taken in batches; the loss events of a batch leave as one message per
+partition of the loss-events topic (contracts/batches.py, stream/key_partitions.py), so a
+backfill of many reports, or a report's fifteen figures, cost the stages downstream one message
+per partition instead of one per figure or per key."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from attrition.contracts.batches import LossEventBatch, encode_loss_batch, framed, group_by_key
+from attrition.contracts.batches import LossEventBatch, encode_loss_batch, framed
 from attrition.contracts.events import LossEvent
 from attrition.contracts.wire import headers_for
 from attrition.parse.document_parser import process_raw
 from attrition.stream.batches import hold, release
 from attrition.stream.dead_letters import send_dead_letter
 from attrition.stream.fatal import stop_on_failure
+from attrition.stream.key_partitions import by_partition
 
 if TYPE_CHECKING:
     from attrition.stream.app import AttritionApp
@@ -35,6 +37,7 @@ def register(app: AttritionApp) -> None:
     loss_topic = settings.topics.loss_events
     max_events = settings.wire_batch_max_events
     max_bytes = settings.wire_batch_max_bytes
+    partitions = app.partition_counts
 
     async def parse_one(payload: bytes, topic: str, key: bytes | None) -> Sequence[LossEvent]:
         started = time.perf_counter()
@@ -80,11 +83,14 @@ def register(app: AttritionApp) -> None:
                     metrics.events_out.labels(loss_topic).inc(len(events))
                 # Awaiting the producer waits for room in its buffer, not for delivery; Faust
                 # flushes the producer before it commits the batch's offsets.
-                for key, keyed in group_by_key(events, _totals_key).items():
-                    key_bytes = key.encode()
-                    for part, payload in framed(keyed, encode_loss_batch, max_events, max_bytes):
-                        await produce(loss_topic, key_bytes, payload, None, None, _LOSS_HEADERS)
-                        sent(loss_topic, key_bytes, payload, part)
+                grouped = by_partition(events, _totals_key, partitions(loss_topic))
+                for _, group in grouped:
+                    for part, payload in framed(group, encode_loss_batch, max_events, max_bytes):
+                        # Keyed by its first event: the message lands on that key's partition,
+                        # which is every one of its events' partition.
+                        key = part[0].totals_key.encode()
+                        await produce(loss_topic, key, payload, None, None, _LOSS_HEADERS)
+                        sent(loss_topic, key, payload, part)
                 release(batch)
 
 

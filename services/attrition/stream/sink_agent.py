@@ -22,6 +22,7 @@ from attrition.sinks.warehouse_writer import WarehouseUnavailable, WarehouseWrit
 from attrition.stream.batches import abandon, hold, release, unpack_by_key
 from attrition.stream.dead_letters import refuse
 from attrition.stream.fatal import stop_on_failure
+from attrition.stream.key_partitions import PartitionCount
 from attrition.stream.quiet_take import take_until_quiet
 
 if TYPE_CHECKING:
@@ -31,16 +32,20 @@ log = logging.getLogger(__name__)
 
 
 def _decode_all(
-    decode: Callable[[Any], list[Any]], batch: Sequence[Any], what: str, keyed: bool
+    decode: Callable[[Any], list[Any]],
+    batch: Sequence[Any],
+    what: str,
+    keyed: bool,
+    partitions: PartitionCount,
 ) -> tuple[list[Any], list[tuple[Any, str]]]:
     """Every event of a batch, and the messages that gave none, each with why. On the
-    loss-events and deltas topics (`keyed`), a message that does not decode or holds another
-    key's events is skipped and not returned: the totals and alert stages refuse those too and
-    record them as dead letters, so the warehouse never holds events the totals were not
-    computed from. Only the sinks read the alerts and dead-letters topics: a message there
-    that does not decode is theirs to record."""
+    loss-events and deltas topics (`keyed`), a message that does not decode or holds events of
+    another partition's keys is skipped and not returned: the totals and alert stages refuse
+    those too and record them as dead letters, so the warehouse never holds events the totals
+    were not computed from. Only the sinks read the alerts and dead-letters topics: a message
+    there that does not decode is theirs to record."""
     if keyed:
-        by_key, _, _ = unpack_by_key(batch, decode, what)
+        by_key, _, _ = unpack_by_key(batch, decode, what, partitions)
         return [event for events, _ in by_key.values() for event in events], []
     decoded: list[Any] = []
     refused: list[tuple[Any, str]] = []
@@ -95,7 +100,7 @@ def register(app: AttritionApp) -> None:
             # Held until the write returns: a failed write must not be acked.
             hold(batch)
             events, refused = _decode_all(
-                lambda m: app.decoder.events(m, decode), batch, what, keyed
+                lambda m: app.decoder.events(m, decode), batch, what, keyed, app.partition_counts
             )
             # Sent before the ack: Faust flushes the producer before it commits the offsets.
             await refuse(app, refused)

@@ -1,15 +1,16 @@
 """Totals stage wiring: loss events in (keyed claimant/subject/category), deltas out, each topic
-framed as one key's events per message (contracts/batches.py).
+framed as one partition's events per message (contracts/batches.py).
 
 The table holds one TotalsLedger per key. The loss-events topic is keyed the same way and has
 the table's partition count, so each worker owns the ledgers of the partitions it consumes and
 no repartitioning hop is needed.
 
 Events are taken in batches: a key's ledger is decoded once and fed every event of the key in
-the batch in arrival order; its deltas leave at once. The ledger goes back to the table, and
-the key's current totals to their compacted topic, once per flush (stream/deferred_writes.py:
-every `totals_flush_seconds` under load, or as soon as the input stops), and a message is
-acked only once the ledger holding its figures is in the table."""
+the batch in arrival order; the batch's deltas leave at once, one message per partition. The
+ledger goes back to the table, and the key's current totals to their compacted topic, once per
+flush (stream/deferred_writes.py: every `totals_flush_seconds` under load, or as soon as the
+input stops), and a message is acked only once the ledger holding its figures is in the
+table."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from attrition.stream.batches import unpack_by_key
 from attrition.stream.dead_letters import refuse
 from attrition.stream.deferred_writes import DeferredWrites
 from attrition.stream.fatal import stop_on_failure
+from attrition.stream.key_partitions import by_partition
 from attrition.stream.state_table import StateUnreadable, state_table
 from attrition.totals.totals_ledger import TotalsLedger
 
@@ -55,6 +57,7 @@ def register(app: AttritionApp) -> None:
     totals_topic = names.current_totals
     max_events = app.settings.wire_batch_max_events
     max_bytes = app.settings.wire_batch_max_bytes
+    partitions = app.partition_counts
 
     # Ledgers ahead of the table (changed since the last flush), and the source kinds whose
     # current total moved in each: written, and their current totals sent, at the flush.
@@ -79,9 +82,9 @@ def register(app: AttritionApp) -> None:
         except Exception as exc:
             raise StateUnreadable(ledgers.name, key, exc) from exc
 
-    async def apply_key(produce: Any, key: bytes, losses: list[LossEvent], last: Any) -> int:
-        """Feed one key's events of a batch to its ledger; send its deltas. `last` is the
-        key's last message of the batch. Returns the number of deltas sent."""
+    def apply_key(key: bytes, losses: list[LossEvent], last: Any) -> list[DeltaEvent]:
+        """Feed one key's events of a batch to its ledger; the deltas that came of them.
+        `last` is the key's last message of the batch."""
         ledger = ledger_of(key, last)
         deltas: list[DeltaEvent] = []
         kinds: dict[DocumentKind, None] = {}  # the source kinds whose current total moved
@@ -93,18 +96,24 @@ def register(app: AttritionApp) -> None:
                 deltas.extend(changed)
                 kinds[loss.source_kind] = None
         if ledger is None:
-            return 0
+            return deltas
         # Back to the table even when no delta came of it: a figure that moves no total (a
         # second source agreeing with the first) is still state the next figures are judged by.
         live[key] = ledger
         moved.setdefault(key, {}).update(kinds)
         writes.changed(key, last)
+        return deltas
+
+    async def send_deltas(produce: Any, deltas: list[DeltaEvent]) -> None:
+        """A batch's deltas, one message per partition of the deltas topic, each keyed by its
+        first delta (stream/key_partitions.py)."""
         # Awaiting `send` waits for room in the producer's buffer, not for delivery: Faust
         # flushes the producer before it commits, and it commits only flushed messages.
-        for part, payload in framed(deltas, encode_delta_batch, max_events, max_bytes):
-            await produce(deltas_topic, key, payload, None, None, _DELTA_HEADERS)
-            app.decoder.sent(deltas_topic, key, payload, part)
-        return len(deltas)
+        for _, group in by_partition(deltas, _totals_key, partitions(deltas_topic)):
+            for part, payload in framed(group, encode_delta_batch, max_events, max_bytes):
+                key = part[0].totals_key.encode()
+                await produce(deltas_topic, key, payload, None, None, _DELTA_HEADERS)
+                app.decoder.sent(deltas_topic, key, payload, part)
 
     async def write_ledger(key: bytes, last: Any) -> None:
         ledger = live.pop(key)
@@ -151,11 +160,18 @@ def register(app: AttritionApp) -> None:
         async with stop_on_failure(app, "attrition.totals", writes.unacked):
             async for batch in stream.take_events(batch_size, within=batch_seconds):
                 async with writes.batch(batch):
-                    by_key, received, refused = unpack_by_key(batch, decode, "loss-event batch")
+                    by_key, received, refused = unpack_by_key(
+                        batch, decode, "loss-event batch", partitions
+                    )
                     await refuse(app, refused)
                     metrics.events_in.labels(names.loss_events).inc(received)
-                    sent = 0
+                    deltas: list[DeltaEvent] = []
                     for key, (losses, last) in by_key.items():
-                        sent += await apply_key(produce, key, losses, last)
-                    if sent:
-                        metrics.events_out.labels(names.deltas).inc(sent)
+                        deltas.extend(apply_key(key, losses, last))
+                    if deltas:
+                        await send_deltas(produce, deltas)
+                        metrics.events_out.labels(names.deltas).inc(len(deltas))
+
+
+def _totals_key(delta: DeltaEvent) -> str:
+    return delta.totals_key

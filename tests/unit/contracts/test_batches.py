@@ -1,10 +1,11 @@
-"""The loss-events and deltas topics' framing: one key's events per message, in order."""
+"""The loss-events and deltas topics' framing: one partition's events per message, in order."""
 
 from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import orjson
 import pytest
@@ -29,6 +30,7 @@ from attrition.contracts.vocabulary import DocumentKind, QualityFlag
 from attrition.contracts.wire import encode
 from attrition.parse.article_extractor import extract_claims
 from attrition.stream.batches import unpack_by_key
+from attrition.stream.key_partitions import PartitionCount, key_partition
 from attrition.totals.totals_ledger import TotalsLedger
 
 ARTICLES = Path(__file__).parents[2] / "fixtures" / "articles"
@@ -76,9 +78,21 @@ def test_grouping_keeps_each_keys_order_and_chunks_bound_the_size() -> None:
     assert parts == [[0, 1, 2], [3, 4, 5], [6]]
 
 
-def _message(key: bytes | None, value: bytes) -> SimpleNamespace:
-    """The two attributes of a Faust event that unpack_by_key reads."""
-    return SimpleNamespace(message=SimpleNamespace(key=key, value=value))
+def _message(key: bytes | None, value: bytes, partition: int = 0) -> SimpleNamespace:
+    """The attributes of a Faust event that unpack_by_key reads."""
+    return SimpleNamespace(
+        message=SimpleNamespace(key=key, value=value, topic="losses", partition=partition)
+    )
+
+
+def _four(topic: str) -> int:
+    return 4
+
+
+def _unpack(messages: list[SimpleNamespace], partitions: PartitionCount | None = _four) -> Any:
+    return unpack_by_key(
+        messages, lambda m: decode_loss_batch(m.value), "loss-event batch", partitions
+    )
 
 
 def test_unpacking_a_stage_batch_refuses_what_would_corrupt_a_keys_state() -> None:
@@ -93,9 +107,7 @@ def test_unpacking_a_stage_batch_refuses_what_would_corrupt_a_keys_state() -> No
         _message(None, encode_loss_batch(a)),  # no key
         _message(first.encode(), b"not json"),
     ]
-    by_key, count, refused = unpack_by_key(
-        messages, lambda m: decode_loss_batch(m.value), "loss-event batch"
-    )
+    by_key, count, refused = _unpack(messages)
     assert count == len(a) + len(b)
     assert by_key[first.encode()][0] == a
     assert by_key[first.encode()][1] is messages[2]  # the key's last message
@@ -106,6 +118,56 @@ def test_unpacking_a_stage_batch_refuses_what_would_corrupt_a_keys_state() -> No
     assert why[0] == f"loss-event batch on key {first!r} holds events of {second}"
     assert why[1].startswith("loss-event batch on key None holds events of")
     assert why[2].startswith("not a loss-event batch: ")
+
+
+def _by_partition(events: list[LossEvent]) -> dict[int, list[str]]:
+    keys: dict[int, list[str]] = {}
+    for key in dict.fromkeys(e.totals_key for e in events):
+        keys.setdefault(key_partition(key.encode(), 4), []).append(key)
+    return keys
+
+
+def test_a_message_holds_the_events_of_several_keys_of_its_partition() -> None:
+    events = _losses(60)
+    partition, (one, two, *_) = next(
+        (p, keys) for p, keys in _by_partition(events).items() if len(keys) >= 2
+    )
+    ones = [e for e in events if e.totals_key == one][:3]
+    twos = [e for e in events if e.totals_key == two][:3]
+    messages = [
+        _message(one.encode(), encode_loss_batch([ones[0], twos[0], ones[1]]), partition),
+        _message(two.encode(), encode_loss_batch([twos[1]]), partition),
+        _message(one.encode(), encode_loss_batch([ones[2], twos[2]]), partition),
+    ]
+    by_key, count, refused = _unpack(messages)
+    assert (refused, count) == ([], 6)
+    # Each key's events in arrival order, with the last message that held one of them.
+    assert by_key == {one.encode(): (ones, messages[2]), two.encode(): (twos, messages[2])}
+
+
+def test_a_message_with_a_key_of_another_partition_is_refused() -> None:
+    events = _losses(60)
+    keys = _by_partition(events)
+    home, (one, *_) = next(iter(keys.items()))
+    other = next(ks[0] for p, ks in keys.items() if p != home)
+    mixed = [e for e in events if e.totals_key in (one, other)]
+    mixed.sort(key=lambda e: e.totals_key != one)  # the message key's events first
+    message = _message(one.encode(), encode_loss_batch(mixed), home)
+    by_key, count, refused = _unpack([message])
+    assert (by_key, count) == ({}, 0)
+    assert refused == [
+        (
+            message,
+            f"loss-event batch on key {one!r} in partition {home} holds events of {other}, "
+            "of other partitions",
+        )
+    ]
+    # Where the topic's partition count is not known, only one key's events can be checked.
+    _, _, refused = _unpack([message], partitions=lambda topic: None)
+    assert refused[0][1] == (
+        f"loss-event batch on key {one!r} holds events of several keys "
+        f"({', '.join(sorted((one, other)))}) and the topic's partition count is unknown"
+    )
 
 
 def test_a_single_event_topic_decodes_to_a_list_of_one() -> None:
