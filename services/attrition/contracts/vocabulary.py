@@ -113,8 +113,9 @@ class Severity(StrEnum):
 
 class DeadLetterReason(StrEnum):
     """Why a message produced nothing: a raw message no loss events, or (`invalid_event`) a
-    loss-events or deltas message that is no valid batch of its key's events, or an alerts or
-    dead-letters message that is no valid event. Stable codes for dashboards and audits."""
+    loss-events or deltas message that is no valid batch of its partition's events keyed by the
+    first, or an alerts or dead-letters message that is no valid event. Stable codes for
+    dashboards and audits."""
 
     not_utf8 = "not_utf8"
     not_json = "not_json"

@@ -1,5 +1,5 @@
 """Dead letters from the stages past the parser: a loss-events or deltas message that a stage
-refuses (it does not decode, or holds another key's events), or an alerts or dead-letters
+refuses (it does not decode, or `stream.batches.refusal` gives why), or an alerts or dead-letters
 message that does not decode, is recorded on the dead-letters topic with why, as an unreadable
 raw message is, instead of only a line in the log.
 
