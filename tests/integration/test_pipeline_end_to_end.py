@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from attrition.contracts.batches import decode_loss_batch
+from attrition.contracts.batches import decode_delta_batch, decode_loss_batch
 from attrition.contracts.events import CurrentTotal, DeadLetter
 from attrition.contracts.vocabulary import Category, DeadLetterReason
 from attrition.settings import Settings
@@ -61,19 +61,22 @@ async def test_reports_become_loss_events_deltas_and_warehouse_rows(
     assert {e.source_id for e in losses} == {r.id for r in reports}
     # A message holds events of one partition, keyed by its first event (contracts/batches.py):
     # a report's figures share messages, and every event is on its own key's partition.
+    # The totals stage frames the deltas the same way.
     n = pipeline_settings.topics.partitions
-    messages = [
-        (key, decode_loss_batch(value))
-        for key, value in await read_topic(pipeline_settings, topics.loss_events)
-    ]
-    assert all(key == events[0].totals_key.encode() for key, events in messages)
-    assert all(
-        key_partition(key, n) == key_partition(e.totals_key.encode(), n)
-        for key, events in messages
-        for e in events
-        if key is not None
-    )
-    assert any(len({e.totals_key for e in events}) > 1 for _, events in messages)
+    for topic, decode in (
+        (topics.loss_events, decode_loss_batch),
+        (topics.deltas, decode_delta_batch),
+    ):
+        on_topic = await read_topic(pipeline_settings, topic)
+        messages = [(key, decode(value)) for key, value in on_topic]
+        assert all(key == events[0].totals_key.encode() for key, events in messages), topic
+        assert all(
+            key_partition(key, n) == key_partition(e.totals_key.encode(), n)
+            for key, events in messages
+            for e in events
+            if key is not None
+        ), topic
+        assert any(len({e.totals_key for e in events}) > 1 for _, events in messages), topic
 
     deltas = await read_deltas(pipeline_settings)
     # Out-of-order arrival across partitions adds corrections; the current deltas are fixed.

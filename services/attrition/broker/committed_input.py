@@ -31,6 +31,7 @@ async def committed_loss_event_ids(settings: Settings, key: str, partition: int)
             events = decode_loss_batch(record.value)
         except ValidationError:
             continue
-        if refusal(record.key, events, record.partition, partitions) is None:
+        keys = list(dict.fromkeys(e.totals_key for e in events))
+        if refusal(record.key, keys, record.partition, partitions) is None:
             ids.update(e.event_id for e in events if e.totals_key == key)
     return ids

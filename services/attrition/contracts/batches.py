@@ -14,7 +14,7 @@ readers take each event's key from the event, not from the message."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from typing import TypeVar
 
 import orjson
@@ -52,17 +52,19 @@ class DeltaBatch(_Event):
 
 
 E = TypeVar("E", bound=BaseModel)
+T = TypeVar("T")
+H = TypeVar("H", bound=Hashable)
 
 
-def group_by_key(events: Iterable[E], key_of: Callable[[E], str]) -> dict[str, list[E]]:
+def group_by_key(events: Iterable[T], key_of: Callable[[T], H]) -> dict[H, list[T]]:
     """Events by key, each key's list in arrival order (dicts keep the keys' first-seen order)."""
-    grouped: dict[str, list[E]] = {}
+    grouped: dict[H, list[T]] = {}
     for event in events:
         grouped.setdefault(key_of(event), []).append(event)
     return grouped
 
 
-def chunks(events: list[E], max_events: int) -> Iterator[list[E]]:
+def chunks(events: list[T], max_events: int) -> Iterator[list[T]]:
     for start in range(0, len(events), max_events):
         yield events[start : start + max_events]
 
@@ -73,8 +75,8 @@ MAX_BATCH_BYTES = 512 * 1024
 
 
 def payloads(
-    events: list[E],
-    encode: Callable[[list[E]], bytes],
+    events: list[T],
+    encode: Callable[[list[T]], bytes],
     max_events: int,
     max_bytes: int = MAX_BATCH_BYTES,
 ) -> Iterator[bytes]:
@@ -85,19 +87,19 @@ def payloads(
 
 
 def framed(
-    events: list[E],
-    encode: Callable[[list[E]], bytes],
+    events: list[T],
+    encode: Callable[[list[T]], bytes],
     max_events: int,
     max_bytes: int = MAX_BATCH_BYTES,
-) -> Iterator[tuple[list[E], bytes]]:
+) -> Iterator[tuple[list[T], bytes]]:
     """`payloads`, each with the events it holds."""
     for part in chunks(events, max_events):
         yield from _fitting(part, encode, max_bytes)
 
 
 def _fitting(
-    part: list[E], encode: Callable[[list[E]], bytes], max_bytes: int
-) -> Iterator[tuple[list[E], bytes]]:
+    part: list[T], encode: Callable[[list[T]], bytes], max_bytes: int
+) -> Iterator[tuple[list[T], bytes]]:
     payload = encode(part)
     if len(payload) <= max_bytes or len(part) == 1:
         yield part, payload

@@ -5,18 +5,17 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import faust
+from faust.types import TP
 
 from attrition.broker.kafka_security import faust_credentials
 from attrition.settings import Settings
 from attrition.stream import seek_before_fetch
 from attrition.stream.fatal import STOP_GRACE_SECONDS, give_up_in_flight_after
-from attrition.stream.key_partitions import PartitionCount, partition_counts
+from attrition.stream.key_partitions import PartitionCount, key_partition, partition_counts
 from attrition.stream.log_format import logging_config
 from attrition.stream.shared_decode import SharedDecoder, readers_per_topic
 from attrition.stream.topics import Topics
@@ -44,24 +43,16 @@ class AttritionApp(faust.App):
 
 
 def _reads_here(app: AttritionApp) -> Callable[[str, bytes], bool]:
-    """Whether the producer's own partitioner sends (topic, key) to a partition this worker's
-    consumer is assigned now."""
-
-    # aiokafka's murmur2 is pure Python (2 % of the worker's time at 100 documents/s when a
-    # message held one key's events), and a key's partition stays as long as the topic's partition
-    # count, which a running worker's tables cannot outlive anyway. A stale answer costs a
-    # validation, or a payload kept until pushed out: a reader only ever gets the events of
-    # the very bytes it read.
-    @functools.lru_cache(maxsize=4096)
-    def partition_of(topic: str, key: bytes) -> Any:
-        return app.producer.key_partition(topic, key)
+    """Whether (topic, key) goes to a partition this worker's consumer is assigned now, as
+    the producer's default partitioner places it (stream/key_partitions.py). A stale answer
+    costs a validation, or a payload kept until pushed out: a reader only ever gets the events
+    of the very bytes it read."""
 
     def reads_here(topic: str, key: bytes) -> bool:
-        try:
-            partition = partition_of(topic, key)
-        except TypeError:  # no metadata for the topic yet (aiokafka lists None)
+        partitions = app.partition_counts(topic)
+        if partitions is None:  # no metadata for the topic yet
             return False
-        return partition in app.consumer.assignment()
+        return TP(topic, key_partition(key, partitions)) in app.consumer.assignment()
 
     return reads_here
 
@@ -106,8 +97,8 @@ def create_app(settings: Settings) -> AttritionApp:
     )
     app.settings = settings
     app.topics_ = Topics.declare(app, settings)
-    app.decoder = SharedDecoder(readers_per_topic(settings), reads_here=_reads_here(app))
     app.partition_counts = partition_counts(app)
+    app.decoder = SharedDecoder(readers_per_topic(settings), reads_here=_reads_here(app))
 
     from attrition.stream import (
         alert_agent,

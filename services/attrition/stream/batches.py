@@ -8,22 +8,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 from pydantic import ValidationError
 
+from attrition.contracts.batches import group_by_key
 from attrition.parse.document_parser import validation_summary
-from attrition.stream.key_partitions import PartitionCount, key_partition
+from attrition.stream.key_partitions import K, PartitionCount, key_partition
 
 log = logging.getLogger(__name__)
-
-
-class _Keyed(Protocol):
-    @property
-    def totals_key(self) -> str: ...
-
-
-K = TypeVar("K", bound=_Keyed)
 
 
 def hold(events: Sequence[Any]) -> None:
@@ -79,10 +72,9 @@ def unpack_by_key(
     (stream/shared_decode.py) and are never changed here. `partitions` gives a topic's
     partition count (stream/key_partitions.py).
 
-    A message is refused when it does not decode, has no key, is not keyed by its first
-    event, or holds events of a key whose partition is not the message's: fed to that key's
-    state it would corrupt the state from then on, and a worker that does not own the key
-    would write it. The stage that reads the topic first turns it into a dead letter
+    A message is refused when it does not decode or `refusal` gives why: fed to a key's state
+    it would corrupt the state from then on, or be written by a worker that does not own the
+    key. The stage that reads the topic first turns it into a dead letter
     (stream/dead_letters.py)."""
     by_key: dict[bytes, tuple[list[K], Any]] = {}
     refused: list[tuple[Any, str]] = []
@@ -96,53 +88,50 @@ def unpack_by_key(
             log.error("undecodable %s on key %r refused: %s", what, key, exc)
             refused.append((event, f"not a {what}: {validation_summary(exc)}"))
             continue
+        grouped = group_by_key(events, _totals_key)
         count_of = partitions(message.topic) if partitions is not None else None
-        why = refusal(key, events, message.partition, count_of)
+        why = refusal(key, list(grouped), message.partition, count_of)
         if why is not None:
             log.error("%s on key %r refused: %s", what, key, why)
             refused.append((event, f"{what} {why}"))
             continue
-        first = events[0].totals_key
-        if all(e.totals_key == first for e in events):
-            _merge(by_key, key, events, event)  # one key's events: the usual case
-        else:
-            grouped: dict[str, list[K]] = {}
-            for e in events:
-                grouped.setdefault(e.totals_key, []).append(e)
-            for other, its_events in grouped.items():
-                _merge(by_key, other.encode(), its_events, event)
+        # The grouped lists are this call's own: merged into in place, never the decoder's.
+        for named, its_events in grouped.items():
+            name = named.encode()
+            kept = by_key.get(name)
+            if kept is None:
+                by_key[name] = (its_events, event)
+            else:
+                kept[0].extend(its_events)
+                by_key[name] = (kept[0], event)
         count += len(events)
     return by_key, count, refused
 
 
-def _merge(
-    by_key: dict[bytes, tuple[list[K], Any]], key: bytes, events: list[K], last: Any
-) -> None:
-    kept = by_key.get(key)
-    merged = list(events) if kept is None else kept[0]
-    if kept is not None:
-        merged.extend(events)
-    by_key[key] = (merged, last)
+def _totals_key(event: K) -> str:
+    return event.totals_key
 
 
 def refusal(
-    key: bytes | None, events: Sequence[_Keyed], partition: int, partitions: int | None
+    key: bytes | None, keys: Sequence[str], partition: int, partitions: int | None
 ) -> str | None:
-    """Why no stage may read a message of these (decoded) events, with this key, on this
-    partition of a topic of `partitions` partitions; None when it may. The one rule of the
-    stages (`unpack_by_key`) and of `attrition state rebuild`'s check of what they committed."""
+    """Why no stage may read a message with this key, on this partition of a topic of
+    `partitions` partitions, whose events have these totals keys (first-seen order); None
+    when it may. The one rule of the stages (`unpack_by_key`) and of `attrition state
+    rebuild`'s check of what they committed: the message is keyed by its first event, and
+    every key is in the message's partition. Where the partition count is not known (no
+    metadata yet), a message of one key's events is read, as where its producer put it."""
     named = key.decode(errors="replace") if key else None
-    keys = sorted({e.totals_key for e in events})
-    if named is None or not events or events[0].totals_key != named:
-        return f"on key {named!r} holds events of {', '.join(keys)}"
-    if len(keys) == 1:
-        return None  # one key's events: where its producer put them, as ever
+    if named is None or not keys or keys[0] != named:
+        return f"on key {named!r} holds events of {', '.join(sorted(keys))}"
     if not partitions:
+        if len(keys) == 1:
+            return None
         return (
-            f"on key {named!r} holds events of several keys ({', '.join(keys)}) and the "
-            "topic's partition count is unknown"
+            f"on key {named!r} holds events of several keys ({', '.join(sorted(keys))}) and "
+            "the topic's partition count is unknown"
         )
-    stray = [k for k in keys if key_partition(k.encode(), partitions) != partition]
+    stray = sorted(k for k in keys if key_partition(k.encode(), partitions) != partition)
     if not stray:
         return None
     return (

@@ -15,11 +15,21 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from aiokafka.partitioner import murmur2
 
-E = TypeVar("E")
+from attrition.contracts.batches import group_by_key
+
+
+class Keyed(Protocol):
+    """An event of the loss-events or deltas topics: it names its own totals key."""
+
+    @property
+    def totals_key(self) -> str: ...
+
+
+K = TypeVar("K", bound=Keyed)
 
 #: A topic's partition count as this worker knows it, or None while it has no metadata.
 PartitionCount = Callable[[str], "int | None"]
@@ -36,22 +46,18 @@ def key_partition(key: bytes, partitions: int) -> int:
     return (hashed & 0x7FFFFFFF) % partitions
 
 
-def by_partition(
-    events: Iterable[E], key_of: Callable[[E], str], partitions: int | None
-) -> list[tuple[int | None, list[E]]]:
-    """Events grouped by their key's partition, each group in arrival order, with the
-    partition (None for each key's own group when `partitions` is not known)."""
-    groups: dict[Any, list[E]] = {}
-    where: dict[str, Any] = {}
-    for event in events:
-        key = key_of(event)
-        found = where.get(key)
-        if found is None:
-            found = where[key] = (
-                key_partition(key.encode(), partitions) if partitions else ("key", key)
-            )
-        groups.setdefault(found, []).append(event)
-    return [(p if isinstance(p, int) else None, group) for p, group in groups.items()]
+def by_partition(events: Iterable[K], partitions: int | None) -> list[list[K]]:
+    """Events grouped by their totals key's partition, each group in arrival order; by key
+    when `partitions` is not known (each key's events are then on its own partition anyway)."""
+    if not partitions:
+        return list(group_by_key(events, _totals_key).values())
+    return list(
+        group_by_key(events, lambda e: key_partition(e.totals_key.encode(), partitions)).values()
+    )
+
+
+def _totals_key(event: Keyed) -> str:
+    return event.totals_key
 
 
 def partition_counts(app: Any) -> PartitionCount:

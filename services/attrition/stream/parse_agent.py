@@ -12,14 +12,14 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from attrition.contracts.batches import LossEventBatch, encode_loss_batch, framed
+from attrition.contracts.batches import LossEventBatch, encode_loss_batch
 from attrition.contracts.events import LossEvent
 from attrition.contracts.wire import headers_for
 from attrition.parse.document_parser import process_raw
 from attrition.stream.batches import hold, release
 from attrition.stream.dead_letters import send_dead_letter
 from attrition.stream.fatal import stop_on_failure
-from attrition.stream.key_partitions import by_partition
+from attrition.stream.partition_sends import send_by_partition
 
 if TYPE_CHECKING:
     from attrition.stream.app import AttritionApp
@@ -35,9 +35,6 @@ def register(app: AttritionApp) -> None:
     limits = settings.limits
     metrics = app.metrics  # type: ignore[attr-defined]
     loss_topic = settings.topics.loss_events
-    max_events = settings.wire_batch_max_events
-    max_bytes = settings.wire_batch_max_bytes
-    partitions = app.partition_counts
 
     async def parse_one(payload: bytes, topic: str, key: bytes | None) -> Sequence[LossEvent]:
         started = time.perf_counter()
@@ -61,10 +58,7 @@ def register(app: AttritionApp) -> None:
 
     @app.agent(topics.raw, name="attrition.parse")
     async def parse_raw(stream: Any) -> None:
-        # The producer itself rather than `topic.send`: no FutureMessage per message; the
-        # loss-events topic is declared by the agents that read it.
-        produce = app.producer.send
-        sent = app.decoder.sent
+        # The loss-events topic is declared by the agents that read it.
         batch: Sequence[Any] = ()
         async with stop_on_failure(app, "attrition.parse", lambda: batch):
             async for batch in stream.take_events(
@@ -81,18 +75,5 @@ def register(app: AttritionApp) -> None:
                     events.extend(await parse_one(payload, message.topic, message.key))
                 if events:
                     metrics.events_out.labels(loss_topic).inc(len(events))
-                # Awaiting the producer waits for room in its buffer, not for delivery; Faust
-                # flushes the producer before it commits the batch's offsets.
-                grouped = by_partition(events, _totals_key, partitions(loss_topic))
-                for _, group in grouped:
-                    for part, payload in framed(group, encode_loss_batch, max_events, max_bytes):
-                        # Keyed by its first event: the message lands on that key's partition,
-                        # which is every one of its events' partition.
-                        key = part[0].totals_key.encode()
-                        await produce(loss_topic, key, payload, None, None, _LOSS_HEADERS)
-                        sent(loss_topic, key, payload, part)
+                await send_by_partition(app, loss_topic, events, encode_loss_batch, _LOSS_HEADERS)
                 release(batch)
-
-
-def _totals_key(event: LossEvent) -> str:
-    return event.totals_key

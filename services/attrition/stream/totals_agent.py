@@ -18,7 +18,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from attrition.broker.table_entries import LEDGER_TABLE
-from attrition.contracts.batches import DeltaBatch, decode_loss_batch, encode_delta_batch, framed
+from attrition.contracts.batches import DeltaBatch, decode_loss_batch, encode_delta_batch
 from attrition.contracts.events import CurrentTotal, DeltaEvent, LossEvent
 from attrition.contracts.vocabulary import DocumentKind
 from attrition.contracts.wire import encode, headers_for
@@ -26,7 +26,7 @@ from attrition.stream.batches import unpack_by_key
 from attrition.stream.dead_letters import refuse
 from attrition.stream.deferred_writes import DeferredWrites
 from attrition.stream.fatal import stop_on_failure
-from attrition.stream.key_partitions import by_partition
+from attrition.stream.partition_sends import send_by_partition
 from attrition.stream.state_table import StateUnreadable, state_table
 from attrition.totals.totals_ledger import TotalsLedger
 
@@ -55,8 +55,6 @@ def register(app: AttritionApp) -> None:
     deltas_topic = names.deltas
     decoded: dict[bytes, tuple[bytes, TotalsLedger]] = {}
     totals_topic = names.current_totals
-    max_events = app.settings.wire_batch_max_events
-    max_bytes = app.settings.wire_batch_max_bytes
     partitions = app.partition_counts
 
     # Ledgers ahead of the table (changed since the last flush), and the source kinds whose
@@ -104,17 +102,6 @@ def register(app: AttritionApp) -> None:
         writes.changed(key, last)
         return deltas
 
-    async def send_deltas(produce: Any, deltas: list[DeltaEvent]) -> None:
-        """A batch's deltas, one message per partition of the deltas topic, each keyed by its
-        first delta (stream/key_partitions.py)."""
-        # Awaiting `send` waits for room in the producer's buffer, not for delivery: Faust
-        # flushes the producer before it commits, and it commits only flushed messages.
-        for _, group in by_partition(deltas, _totals_key, partitions(deltas_topic)):
-            for part, payload in framed(group, encode_delta_batch, max_events, max_bytes):
-                key = part[0].totals_key.encode()
-                await produce(deltas_topic, key, payload, None, None, _DELTA_HEADERS)
-                app.decoder.sent(deltas_topic, key, payload, part)
-
     async def write_ledger(key: bytes, last: Any) -> None:
         ledger = live.pop(key)
         written = ledger.to_bytes()
@@ -154,9 +141,7 @@ def register(app: AttritionApp) -> None:
         def decode(message: Any) -> list[LossEvent]:
             return app.decoder.events(message, decode_loss_batch)
 
-        # The producer itself, not `topic.send`: the same buffered send without building a
-        # FutureMessage per event; the deltas topic is declared by the agents that read it.
-        produce = app.producer.send
+        # The deltas topic is declared by the agents that read it.
         async with stop_on_failure(app, "attrition.totals", writes.unacked):
             async for batch in stream.take_events(batch_size, within=batch_seconds):
                 async with writes.batch(batch):
@@ -169,9 +154,7 @@ def register(app: AttritionApp) -> None:
                     for key, (losses, last) in by_key.items():
                         deltas.extend(apply_key(key, losses, last))
                     if deltas:
-                        await send_deltas(produce, deltas)
+                        await send_by_partition(
+                            app, deltas_topic, deltas, encode_delta_batch, _DELTA_HEADERS
+                        )
                         metrics.events_out.labels(names.deltas).inc(len(deltas))
-
-
-def _totals_key(delta: DeltaEvent) -> str:
-    return delta.totals_key

@@ -78,8 +78,11 @@ def test_grouping_keeps_each_keys_order_and_chunks_bound_the_size() -> None:
     assert parts == [[0, 1, 2], [3, 4, 5], [6]]
 
 
-def _message(key: bytes | None, value: bytes, partition: int = 0) -> SimpleNamespace:
-    """The attributes of a Faust event that unpack_by_key reads."""
+def _message(key: bytes | None, value: bytes, partition: int | None = None) -> SimpleNamespace:
+    """The attributes of a Faust event that unpack_by_key reads; on the key's partition (of
+    four) unless told otherwise, as Kafka's default partitioner puts it."""
+    if partition is None:
+        partition = key_partition(key, 4) if key else 0
     return SimpleNamespace(
         message=SimpleNamespace(key=key, value=value, topic="losses", partition=partition)
     )
@@ -227,3 +230,23 @@ def test_batches_encode_to_the_bytes_of_pydantics_serializer() -> None:
     for delta in deltas:
         assert encode_delta_batch([delta]) == DeltaBatch(events=[delta]).model_dump_json().encode()
     assert encode_loss_batch(losses) == LossEventBatch(events=losses).model_dump_json().encode()
+
+
+def test_one_keys_events_on_another_partition_are_refused_too() -> None:
+    events = _losses(30)
+    key = events[0].totals_key
+    own = [e for e in events if e.totals_key == key]
+    home = key_partition(key.encode(), 4)
+    elsewhere = _message(key.encode(), encode_loss_batch(own), (home + 1) % 4)
+    by_key, count, refused = _unpack([elsewhere])
+    assert (by_key, count) == ({}, 0)
+    assert refused == [
+        (
+            elsewhere,
+            f"loss-event batch on key {key!r} in partition {(home + 1) % 4} holds events of "
+            f"{key}, of other partitions",
+        )
+    ]
+    # Without a partition count a message of one key's events is read where it is.
+    by_key, count, refused = _unpack([elsewhere], partitions=lambda topic: None)
+    assert (by_key, count, refused) == ({key.encode(): (own, elsewhere)}, len(own), [])

@@ -44,25 +44,32 @@ def _event(key: str, n: int) -> SimpleNamespace:
     return SimpleNamespace(totals_key=key, n=n)
 
 
+def _partition_of(group: list[SimpleNamespace]) -> int:
+    return key_partition(group[0].totals_key.encode(), 4)
+
+
 def test_events_are_grouped_by_partition_in_arrival_order() -> None:
     keys = [f"k{n}" for n in range(12)]
     events = [_event(keys[n % 12], n) for n in range(60)]
-    groups = by_partition(events, lambda e: e.totals_key, 4)
-    assert sorted(p for p, _ in groups) == sorted({key_partition(k.encode(), 4) for k in keys})
-    for partition, group in groups:
-        assert partition is not None
+    groups = by_partition(events, 4)
+    assert sorted(_partition_of(g) for g in groups) == sorted(
+        {key_partition(k.encode(), 4) for k in keys}
+    )
+    assert len({_partition_of(g) for g in groups}) == len(groups)  # one group per partition
+    for group in groups:
+        partition = _partition_of(group)
         assert all(key_partition(e.totals_key.encode(), 4) == partition for e in group)
         assert [e.n for e in group] == sorted(e.n for e in group)
-    assert sorted(e.n for _, group in groups for e in group) == list(range(60))
+    assert sorted(e.n for group in groups for e in group) == list(range(60))
 
 
 def test_without_a_partition_count_each_key_is_its_own_group() -> None:
     events = [_event(k, n) for n, k in enumerate("abacba")]
-    groups = by_partition(events, lambda e: e.totals_key, None)
-    assert [(p, [e.n for e in g]) for p, g in groups] == [
-        (None, [0, 2, 5]),
-        (None, [1, 4]),
-        (None, [3]),
+    groups = by_partition(events, None)
+    assert [[e.n for e in g] for g in groups] == [
+        [0, 2, 5],
+        [1, 4],
+        [3],
     ]
 
 
