@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import statistics
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -12,7 +13,7 @@ from pathlib import Path
 from attrition.bench.common import BenchContext
 from attrition.bench.faust_passthrough import measure_faust_passthrough
 from attrition.bench.load import loss_events, series_holding
-from attrition.bench.parsers import measure_parsers
+from attrition.bench.parsers import ParserRates, measure_parsers
 from attrition.bench.pipeline import measure_pipeline
 from attrition.bench.quix_stateful import measure_quix_stateful, quix_missing
 from attrition.bench.raw_ceiling import measure_raw_ceiling
@@ -55,44 +56,144 @@ def _ratio(a: float | None, b: float | None) -> float | None:
     return a / b if a is not None and b else None
 
 
+@dataclass(frozen=True)
+class Round:
+    """One round of the broker measurements, taken one after the other."""
+
+    raw: float
+    faust: float
+    quix: float | None
+    totals: float
+    pipeline: float
+    latency_p50_ms: float | None
+    latency_p99_ms: float | None
+    worker_peak_rss_mb: float | None
+
+
+async def _round(
+    ctx: BenchContext,
+    events: int,
+    messages: list[tuple[bytes, bytes]],
+    steady_rate: float,
+    steady_seconds: float,
+    say: Callable[[str], None],
+    layout: str,
+) -> Round:
+    say(f"raw aiokafka ceiling, {len(messages)} messages")
+    raw = await measure_raw_ceiling(ctx, messages)
+    say(f"  {raw:,.0f} events/s")
+    say("stock Faust pass-through")
+    faust = await measure_faust_passthrough(ctx, messages)
+    say(f"  {faust:,.0f} events/s")
+    quix: float | None = None
+    if quix_missing() is None:
+        say("Quix Streams per-key running sum")
+        quix = await measure_quix_stateful(ctx, messages)
+        say(f"  {quix:,.0f} events/s")
+    say(f"attrition totals stage, {events} loss events")
+    totals = await measure_totals_stage(ctx, events)
+    say(f"  {totals:,.0f} events/s")
+    say(f"attrition pipeline ({layout}), {events} loss events, then {steady_rate:g} documents/s")
+    p = await measure_pipeline(
+        ctx, events, steady_rate=steady_rate, steady_seconds=steady_seconds, layout=layout
+    )
+    say(
+        f"  {p.events_per_s:,.0f} loss events/s; p50 / p99 {_shown(p.latency_p50_ms)} / "
+        f"{_shown(p.latency_p99_ms)} ms; peak RSS {_shown(p.worker_peak_rss_mb)} MB"
+    )
+    return Round(
+        raw,
+        faust,
+        quix,
+        totals,
+        p.events_per_s,
+        p.latency_p50_ms,
+        p.latency_p99_ms,
+        p.worker_peak_rss_mb,
+    )
+
+
 async def _broker_measurements(
     ctx: BenchContext,
     events: int,
     steady_rate: float,
     steady_seconds: float,
     say: Callable[[str], None],
-    layout: str = "one",
-) -> tuple[
-    float, float, float | None, float, tuple[float, float | None, float | None, float | None]
-]:
+    layout: str,
+    rounds: int,
+) -> list[Round]:
     losses = list(loss_events(series_holding(events, id_prefix="load")))[:events]
     messages = [(e.totals_key.encode(), encode(e)) for e in losses]
-    say(f"raw aiokafka ceiling, {len(messages)} messages")
-    raw = await measure_raw_ceiling(ctx, messages)
-    say("stock Faust pass-through")
-    faust = await measure_faust_passthrough(ctx, messages)
-    quix: float | None = None
-    if quix_missing() is None:
-        say("Quix Streams per-key running sum")
-        quix = await measure_quix_stateful(ctx, messages)
-    say(f"attrition totals stage, {events} loss events")
-    totals = await measure_totals_stage(ctx, events)
-    say(f"attrition pipeline ({layout}), {events} loss events, then {steady_rate:g} documents/s")
-    p = await measure_pipeline(
-        ctx, events, steady_rate=steady_rate, steady_seconds=steady_seconds, layout=layout
+    taken = []
+    for n in range(1, rounds + 1):
+        if rounds > 1:
+            say(f"round {n} of {rounds}")
+        taken.append(await _round(ctx, events, messages, steady_rate, steady_seconds, say, layout))
+    return taken
+
+
+def _columns(rounds: list[Round]) -> dict[str, list[float | None]]:
+    """Each broker figure of the JSON, round by round; a ratio is each round's own."""
+    return {
+        "raw_ceiling_events_per_s": [r.raw for r in rounds],
+        "faust_passthrough_events_per_s": [r.faust for r in rounds],
+        "quix_stateful_events_per_s": [r.quix for r in rounds],
+        "totals_stage_events_per_s": [r.totals for r in rounds],
+        "pipeline_events_per_s": [r.pipeline for r in rounds],
+        "latency_p50_ms": [r.latency_p50_ms for r in rounds],
+        "latency_p99_ms": [r.latency_p99_ms for r in rounds],
+        "worker_peak_rss_mb": [r.worker_peak_rss_mb for r in rounds],
+        "pipeline_vs_faust": [_ratio(r.pipeline, r.faust) for r in rounds],
+        "pipeline_vs_raw": [_ratio(r.pipeline, r.raw) for r in rounds],
+        "totals_vs_quix": [_ratio(r.totals, r.quix) for r in rounds],
+    }
+
+
+_PEAK = "worker_peak_rss_mb"
+
+
+def combine(rounds: list[Round], parsers: ParserRates) -> BenchFigures:
+    """The figures of several rounds: each rate and latency the median of its rounds, the peak
+    memory the highest, and each ratio the median of the rounds' own ratios. A round's ratio
+    divides two figures taken a minute apart; across rounds the machine's speed drifts by a
+    third (docs/performance.md), which a ratio of two medians from different rounds would
+    carry into the comparison."""
+    combined: dict[str, float | None] = {}
+    for key, values in _columns(rounds).items():
+        known = [v for v in values if v is not None]
+        if not known:
+            combined[key] = None
+        else:
+            combined[key] = max(known) if key == _PEAK else statistics.median(known)
+    return BenchFigures(
+        parse_reports_per_s=parsers.reports_per_s,
+        parse_articles_per_s=parsers.articles_per_s,
+        **combined,  # type: ignore[arg-type]  # the keys are BenchFigures' own (a test checks)
     )
-    return (
-        raw,
-        faust,
-        quix,
-        totals,
-        (
-            p.events_per_s,
-            p.latency_p50_ms,
-            p.latency_p99_ms,
-            p.worker_peak_rss_mb,
-        ),
-    )
+
+
+def round_notes(rounds: list[Round]) -> dict[str, str]:
+    """Each broker figure of every round, for the table: the median is not the whole story."""
+    if len(rounds) < 2:
+        return {}
+    notes = {}
+    for key, values in _columns(rounds).items():
+        if all(v is None for v in values):
+            continue
+        shown = " / ".join(_shown(v, key.startswith(_RATIOS)) for v in values)
+        notes[key] = f"{'highest' if key == _PEAK else 'median'} of rounds {shown}"
+    return notes
+
+
+_RATIOS = ("pipeline_vs", "totals_vs")
+
+
+def _shown(value: float | None, ratio: bool = False) -> str:
+    if value is None:
+        return "null"
+    if ratio:
+        return f"{value:.2f}"
+    return f"{value:,.0f}" if value >= 100 else f"{value:,.1f}"
 
 
 def run_bench(
@@ -106,15 +207,13 @@ def run_bench(
     tansu_bin: str | None = None,
     say: Callable[[str], None] = print,
     layout: str = "one",
+    rounds: int = 3,
 ) -> BenchRun:
     notes: dict[str, str] = {}
     say("parsers on one core")
     parsers = measure_parsers(corpus)
     notes["parse_reports_per_s"] = parsers.reports_source
     notes["parse_articles_per_s"] = parsers.articles_source
-    missing = quix_missing()
-    if missing is not None:
-        notes["quix_stateful_events_per_s"] = missing
     with tempfile.TemporaryDirectory(prefix="attrition-bench-") as scratch:
         where = workdir if workdir is not None else Path(scratch)
         where.mkdir(parents=True, exist_ok=True)
@@ -122,31 +221,22 @@ def run_bench(
         say(f"embedded broker on {broker.url} (pid {broker.pid}); logs in {where}")
         try:
             ctx = BenchContext(broker.bootstrap, where, partitions)
-            raw, faust, quix, totals, (pipe, p50, p99, rss) = asyncio.run(
-                _broker_measurements(ctx, events, steady_rate, steady_seconds, say, layout)
+            taken = asyncio.run(
+                _broker_measurements(ctx, events, steady_rate, steady_seconds, say, layout, rounds)
             )
         finally:
             broker.stop()
+    notes.update(round_notes(taken))
+    missing = quix_missing()
+    if missing is not None:
+        notes["quix_stateful_events_per_s"] = missing
     workers = "1 worker" if layout == "one" else f"2 workers ({layout})"
+    alternated = f", {rounds} rounds alternated" if rounds > 1 else ""
     notes["load"] = (
         f"{events} loss events, {partitions} partitions, {workers}, {os.cpu_count()} cores"
+        + alternated
     )
-    figures = BenchFigures(
-        parse_reports_per_s=parsers.reports_per_s,
-        parse_articles_per_s=parsers.articles_per_s,
-        faust_passthrough_events_per_s=faust,
-        raw_ceiling_events_per_s=raw,
-        quix_stateful_events_per_s=quix,
-        totals_stage_events_per_s=totals,
-        pipeline_events_per_s=pipe,
-        latency_p50_ms=p50,
-        latency_p99_ms=p99,
-        worker_peak_rss_mb=rss,
-        pipeline_vs_faust=_ratio(pipe, faust),
-        pipeline_vs_raw=_ratio(pipe, raw),
-        totals_vs_quix=_ratio(totals, quix),
-    )
-    return BenchRun(figures, notes)
+    return BenchRun(combine(taken, parsers), notes)
 
 
 _ROWS = (
@@ -171,12 +261,7 @@ def format_table(run: BenchRun) -> str:
     lines = [f"{'measurement':<42} {'value':>12}  unit"]
     for key, label, unit in _ROWS:
         value = values[key]
-        if value is None:
-            shown = "null"
-        elif unit == "×":
-            shown = f"{value:.2f}"
-        else:
-            shown = f"{value:,.0f}" if value >= 100 else f"{value:,.1f}"
+        shown = _shown(value, unit == "×")
         note = run.notes.get(key)
         lines.append(f"{label:<42} {shown:>12}  {unit}" + (f"  ({note})" if note else ""))
     lines.append(f"load: {run.notes.get('load', '')}")

@@ -22,6 +22,13 @@ def bench(
         None, "--workdir", help="Keep the logs and warehouses here (default: a temporary folder)."
     ),
     as_json: bool = typer.Option(False, "--json", help="One JSON object on stdout."),
+    rounds: int = typer.Option(
+        3,
+        "--rounds",
+        min=1,
+        help="Rounds of the broker measurements, taken in turn; each figure is the median of "
+        "its rounds and each ratio the median of the rounds' own ratios.",
+    ),
     layout: str = typer.Option(
         "one",
         "--pipeline-layout",
@@ -51,6 +58,7 @@ def bench(
         tansu_bin=Settings().tansu_bin,
         say=say,
         layout=layout,
+        rounds=rounds,
     )
     if as_json:
         typer.echo(json.dumps(run.as_json()))

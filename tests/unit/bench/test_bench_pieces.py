@@ -9,8 +9,9 @@ from datetime import date, timedelta
 import pytest
 
 from attrition.bench.load import events_in, loss_events, report_series, series_holding
+from attrition.bench.parsers import ParserRates
 from attrition.bench.pipeline import percentile
-from attrition.bench.runner import BenchFigures, BenchRun, format_table
+from attrition.bench.runner import BenchFigures, BenchRun, Round, combine, format_table, round_notes
 from attrition.parse.document_parser import parse_document
 from attrition.parse.label_table import categories_in_use
 from attrition.totals.totals_ledger import TotalsLedger
@@ -82,3 +83,61 @@ def test_json_has_exactly_the_documented_keys_and_nulls_print() -> None:
     assert run.as_json()["quix_stateful_events_per_s"] is None
     table = format_table(run)
     assert "null" in table and "quixstreams is not installed" in table
+
+
+def _round(faust: float, pipeline: float, quix: float | None, totals: float, rss: float) -> Round:
+    return Round(
+        raw=30_000.0,
+        faust=faust,
+        quix=quix,
+        totals=totals,
+        pipeline=pipeline,
+        latency_p50_ms=pipeline / 100,
+        latency_p99_ms=pipeline / 50,
+        worker_peak_rss_mb=rss,
+    )
+
+
+PARSERS = ParserRates(21_000.0, "corpus", 1_100.0, "corpus")
+
+
+def test_rounds_give_medians_the_highest_peak_and_the_median_of_each_rounds_ratio() -> None:
+    # The machine slowed down in round 2: both figures of that round fell, its ratio did not.
+    rounds = [
+        _round(faust=3_000, pipeline=9_000, quix=20_000, totals=24_000, rss=300),
+        _round(faust=1_000, pipeline=4_000, quix=10_000, totals=13_000, rss=350),
+        _round(faust=2_000, pipeline=5_000, quix=18_000, totals=17_000, rss=320),
+    ]
+    figures = combine(rounds, PARSERS)
+    assert figures.faust_passthrough_events_per_s == 2_000
+    assert figures.pipeline_events_per_s == 5_000
+    assert figures.latency_p99_ms == 100  # the median of 180, 80 and 100
+    assert figures.worker_peak_rss_mb == 350
+    # Per round 3.0, 4.0 and 2.5: the median is 3.0, where the medians' ratio would be 2.5.
+    assert figures.pipeline_vs_faust == 3.0
+    assert figures.totals_vs_quix == 1.2  # of 1.2, 1.3 and 0.94
+    assert figures.pipeline_vs_raw == pytest.approx(5_000 / 30_000)
+    assert figures.parse_reports_per_s == 21_000
+    assert set(BenchRun(figures).as_json()) == JSON_KEYS
+
+
+def test_one_round_is_its_own_figures_and_a_missing_quix_stays_null() -> None:
+    only = _round(faust=2_500, pipeline=7_500, quix=None, totals=18_000, rss=330)
+    figures = combine([only], PARSERS)
+    assert figures.pipeline_vs_faust == 3.0
+    assert figures.quix_stateful_events_per_s is None and figures.totals_vs_quix is None
+    assert round_notes([only]) == {}
+
+
+def test_the_table_shows_every_round_next_to_the_median() -> None:
+    rounds = [
+        _round(faust=3_000, pipeline=9_000, quix=None, totals=24_000, rss=300),
+        _round(faust=1_000, pipeline=4_000, quix=None, totals=13_000, rss=350),
+    ]
+    notes = round_notes(rounds)
+    assert notes["pipeline_events_per_s"] == "median of rounds 9,000 / 4,000"
+    assert notes["pipeline_vs_faust"] == "median of rounds 3.00 / 4.00"
+    assert notes["worker_peak_rss_mb"] == "highest of rounds 300 / 350"
+    assert "quix_stateful_events_per_s" not in notes and "totals_vs_quix" not in notes
+    table = format_table(BenchRun(combine(rounds, PARSERS), notes))
+    assert "6,500  loss events/s  (median of rounds 9,000 / 4,000)" in table
