@@ -180,12 +180,9 @@ def round_notes(rounds: list[Round]) -> dict[str, str]:
     for key, values in _columns(rounds).items():
         if all(v is None for v in values):
             continue
-        shown = " / ".join(_shown(v, key.startswith(_RATIOS)) for v in values)
+        shown = " / ".join(_shown(v, key in _RATIO_KEYS) for v in values)
         notes[key] = f"{'highest' if key == _PEAK else 'median'} of rounds {shown}"
     return notes
-
-
-_RATIOS = ("pipeline_vs", "totals_vs")
 
 
 def _shown(value: float | None, ratio: bool = False) -> str:
@@ -254,6 +251,9 @@ _ROWS = (
     ("pipeline_vs_raw", "pipeline ÷ raw ceiling", "×"),
     ("totals_vs_quix", "totals stage ÷ Quix running sum", "×"),
 )
+
+
+_RATIO_KEYS = frozenset(key for key, _, unit in _ROWS if unit == "×")
 
 
 def format_table(run: BenchRun) -> str:
