@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from attrition.contracts.batches import group_by_key
 from attrition.parse.document_parser import validation_summary
-from attrition.stream.key_partitions import K, PartitionCount, key_partition
+from attrition.stream.key_partitions import K, PartitionCount, key_partition, totals_key_of
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def unpack_by_key(
             log.error("undecodable %s on key %r refused: %s", what, key, exc)
             refused.append((event, f"not a {what}: {validation_summary(exc)}"))
             continue
-        grouped = group_by_key(events, _totals_key)
+        grouped = group_by_key(events, totals_key_of)
         count_of = partitions(message.topic) if partitions is not None else None
         why = refusal(key, list(grouped), message.partition, count_of)
         if why is not None:
@@ -106,10 +106,6 @@ def unpack_by_key(
                 by_key[name] = (kept[0], event)
         count += len(events)
     return by_key, count, refused
-
-
-def _totals_key(event: K) -> str:
-    return event.totals_key
 
 
 def refusal(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
+from operator import attrgetter
 from typing import Any, Protocol, TypeVar
 
 from aiokafka.partitioner import murmur2
@@ -30,6 +31,9 @@ class Keyed(Protocol):
 
 
 K = TypeVar("K", bound=Keyed)
+
+#: The totals key an event names: what the stages group a message's events by.
+totals_key_of: Callable[[Keyed], str] = attrgetter("totals_key")
 
 #: A topic's partition count as this worker knows it, or None while it has no metadata.
 PartitionCount = Callable[[str], "int | None"]
@@ -50,14 +54,10 @@ def by_partition(events: Iterable[K], partitions: int | None) -> list[list[K]]:
     """Events grouped by their totals key's partition, each group in arrival order; by key
     when `partitions` is not known (each key's events are then on its own partition anyway)."""
     if not partitions:
-        return list(group_by_key(events, _totals_key).values())
+        return list(group_by_key(events, totals_key_of).values())
     return list(
         group_by_key(events, lambda e: key_partition(e.totals_key.encode(), partitions)).values()
     )
-
-
-def _totals_key(event: Keyed) -> str:
-    return event.totals_key
 
 
 def partition_counts(app: Any) -> PartitionCount:
