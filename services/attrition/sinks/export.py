@@ -74,7 +74,7 @@ async def _export_copy(warehouse: Warehouse, fmt: Format, out_dir: Path) -> None
         try:
             migrate(con)
             steps = [
-                Upsert(table, columns, [tuple(r[c] for c in columns) for r in rows], False)
+                Upsert(table, columns, [[r[c] for r in rows] for c in columns], False)
                 for table, columns in COPIED_COLUMNS.items()
                 if (rows := dumps[table])
             ]

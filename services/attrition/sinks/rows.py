@@ -6,93 +6,102 @@ exactly the same values.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
-from enum import Enum
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC
+from operator import attrgetter
 from typing import Any, TypeVar
 
 import orjson
 
-from attrition.contracts.events import AlertEvent, DeadLetter, DeltaEvent, LossEvent
+from attrition.contracts.events import DeltaEvent, LossEvent
 
 Row = tuple[Any, ...]
-
-LOSS_EVENT_COLUMNS = (
-    "event_id", "source_id", "source_kind", "claimant", "subject", "category", "label",
-    "as_of", "total", "delta", "period_days", "qualifier", "low", "high", "measure",
-    "span_start", "span_end", "span_text", "official", "confidence", "quality",
-)  # fmt: skip
-DELTA_COLUMNS = (
-    "delta_id", "claimant", "subject", "category", "source_kind", "as_of", "total",
-    "previous_as_of", "previous_total", "change", "reported_delta", "days", "flags",
-    "replaces", "source_id", "event_id",
-)  # fmt: skip
-ALERT_COLUMNS = (
-    "alert_id", "kind", "claimant", "subject", "category", "as_of", "value", "baseline",
-    "score", "threshold", "severity", "explanation", "delta_id",
-)  # fmt: skip
-DEAD_LETTER_COLUMNS = (
-    "dead_letter_id", "reason", "detail", "source_topic", "source_key", "source_id",
-    "payload_excerpt", "payload_size", "failed_at",
-)  # fmt: skip
+#: How one column's values are read from a batch of events, in the batch's order.
+Column = Callable[[Sequence[Any]], list[Any]]
 
 
-def _text(value: Enum | None) -> str | None:
-    # `_value_` is what `.value` returns, without the descriptor (called per column per row).
-    return None if value is None else str(value._value_)
+def _attr(path: str) -> Column:
+    get = attrgetter(path)
+    return lambda items: list(map(get, items))
 
 
-def _json_list(values: Iterable[Enum]) -> str:
-    return orjson.dumps([v._value_ for v in values]).decode()
+def _text(path: str) -> Column:
+    # The vocabulary's enums are StrEnums: `_value_` is the text itself, and what `.value`
+    # returns without the descriptor (read for every value).
+    get = attrgetter(path)
+    return lambda items: [None if v is None else v._value_ for v in map(get, items)]
 
 
-def _float(value: float | None) -> float | None:
-    return None if value is None else float(value)
+def _json_list(path: str) -> Column:
+    get = attrgetter(path)  # orjson writes an enum as its value
+    return lambda items: [orjson.dumps(v).decode() for v in map(get, items)]
 
 
-def _utc(moment: datetime) -> datetime:
+def _float(path: str) -> Column:
+    get = attrgetter(path)
+    return lambda items: [None if v is None else float(v) for v in map(get, items)]
+
+
+def _utc(path: str) -> Column:
     # A naive timestamp is taken as UTC, not as the server's local time.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    get = attrgetter(path)
+    return lambda items: [m if m.tzinfo else m.replace(tzinfo=UTC) for m in map(get, items)]
 
 
-def loss_event_row(e: LossEvent) -> Row:
-    return (
-        e.event_id, e.source_id, _text(e.source_kind), _text(e.claimant), _text(e.subject),
-        _text(e.category), e.label, e.as_of, e.total, e.delta, e.period_days,
-        _text(e.qualifier), e.low, e.high, _text(e.measure), e.span.start, e.span.end,
-        e.span.text, e.official, float(e.confidence), _json_list(e.quality),
-    )  # fmt: skip
+# Each table's columns in order, and how each is read from its events. A batch is read a column
+# at a time: one attribute getter mapped over the events, instead of a tuple built per event and
+# transposed for the Arrow table DuckDB reads (a third less of the sink's time in the event loop).
+LOSS_EVENT_TABLE: dict[str, Column] = {
+    "event_id": _attr("event_id"), "source_id": _attr("source_id"),
+    "source_kind": _text("source_kind"), "claimant": _text("claimant"),
+    "subject": _text("subject"), "category": _text("category"), "label": _attr("label"),
+    "as_of": _attr("as_of"), "total": _attr("total"), "delta": _attr("delta"),
+    "period_days": _attr("period_days"), "qualifier": _text("qualifier"), "low": _attr("low"),
+    "high": _attr("high"), "measure": _text("measure"), "span_start": _attr("span.start"),
+    "span_end": _attr("span.end"), "span_text": _attr("span.text"),
+    "official": _attr("official"), "confidence": _float("confidence"),
+    "quality": _json_list("quality"),
+}  # fmt: skip
+DELTA_TABLE: dict[str, Column] = {
+    "delta_id": _attr("delta_id"), "claimant": _text("claimant"), "subject": _text("subject"),
+    "category": _text("category"), "source_kind": _text("source_kind"),
+    "as_of": _attr("as_of"), "total": _attr("total"), "previous_as_of": _attr("previous_as_of"),
+    "previous_total": _attr("previous_total"), "change": _attr("change"),
+    "reported_delta": _attr("reported_delta"), "days": _attr("days"),
+    "flags": _json_list("flags"), "replaces": _attr("replaces"),
+    "source_id": _attr("source_id"), "event_id": _attr("event_id"),
+}  # fmt: skip
+ALERT_TABLE: dict[str, Column] = {
+    "alert_id": _attr("alert_id"), "kind": _text("kind"), "claimant": _text("claimant"),
+    "subject": _text("subject"), "category": _text("category"), "as_of": _attr("as_of"),
+    "value": _float("value"), "baseline": _float("baseline"), "score": _float("score"),
+    "threshold": _float("threshold"), "severity": _text("severity"),
+    "explanation": _attr("explanation"), "delta_id": _attr("delta_id"),
+}  # fmt: skip
+DEAD_LETTER_TABLE: dict[str, Column] = {
+    "dead_letter_id": _attr("dead_letter_id"), "reason": _text("reason"),
+    "detail": _attr("detail"), "source_topic": _attr("source_topic"),
+    "source_key": _attr("source_key"), "source_id": _attr("source_id"),
+    "payload_excerpt": _attr("payload_excerpt"), "payload_size": _attr("payload_size"),
+    "failed_at": _utc("failed_at"),
+}  # fmt: skip
+LOSS_EVENT_COLUMNS = tuple(LOSS_EVENT_TABLE)
+DELTA_COLUMNS = tuple(DELTA_TABLE)
+ALERT_COLUMNS = tuple(ALERT_TABLE)
+DEAD_LETTER_COLUMNS = tuple(DEAD_LETTER_TABLE)
+
+
+def column_values(table: Mapping[str, Column], items: Sequence[Any]) -> list[list[Any]]:
+    """Each column's values for `items`, in the table's column order."""
+    return [column(items) for column in table.values()]
 
 
 def loss_event_from_row(row: Mapping[str, Any]) -> LossEvent:
-    """The LossEvent a `loss_events` row holds (the inverse of `loss_event_row`), validated."""
+    """The LossEvent a `loss_events` row holds (the inverse of LOSS_EVENT_TABLE), validated."""
     values = {c: row[c] for c in LOSS_EVENT_COLUMNS if not c.startswith("span_")}
     values["span"] = {"start": row["span_start"], "end": row["span_end"], "text": row["span_text"]}
     values["quality"] = orjson.loads(row["quality"])
     return LossEvent.model_validate(values)
-
-
-def delta_row(d: DeltaEvent) -> Row:
-    return (
-        d.delta_id, _text(d.claimant), _text(d.subject), _text(d.category),
-        _text(d.source_kind), d.as_of, d.total, d.previous_as_of, d.previous_total, d.change,
-        d.reported_delta, d.days, _json_list(d.flags), d.replaces, d.source_id, d.event_id,
-    )  # fmt: skip
-
-
-def alert_row(a: AlertEvent) -> Row:
-    return (
-        a.alert_id, _text(a.kind), _text(a.claimant), _text(a.subject), _text(a.category),
-        a.as_of, float(a.value), _float(a.baseline), _float(a.score), _float(a.threshold),
-        _text(a.severity), a.explanation, a.delta_id,
-    )  # fmt: skip
-
-
-def dead_letter_row(d: DeadLetter) -> Row:
-    return (
-        d.dead_letter_id, _text(d.reason), d.detail, d.source_topic, d.source_key,
-        d.source_id, d.payload_excerpt, d.payload_size, _utc(d.failed_at),
-    )  # fmt: skip
 
 
 T = TypeVar("T")

@@ -19,14 +19,15 @@ from typing import TYPE_CHECKING, Any
 
 from attrition.sinks.rows import (
     ALERT_COLUMNS,
+    ALERT_TABLE,
     DEAD_LETTER_COLUMNS,
+    DEAD_LETTER_TABLE,
     DELTA_COLUMNS,
+    DELTA_TABLE,
     LOSS_EVENT_COLUMNS,
+    LOSS_EVENT_TABLE,
     Row,
-    alert_row,
-    dead_letter_row,
-    delta_row,
-    loss_event_row,
+    column_values,
     unique_by_id,
     unique_deltas,
 )
@@ -49,20 +50,26 @@ PRIMARY_KEYS = {
     "daily_losses": ("claimant", "subject", "as_of"),
 }
 TOTALS_KEY = PRIMARY_KEYS["current_totals"]
+_DELTA_COLUMN = {name: i for i, name in enumerate(DELTA_COLUMNS)}
 
 
 @dataclass(frozen=True)
 class Upsert:
     """Rows for one table, keyed on its primary key: kept (`update=False`) or replaced.
 
+    The rows are held a column at a time (`values[i]` is column `columns[i]` of every row).
     Each engine takes its own fast batched path: PostgreSQL multi-row VALUES lists, DuckDB
-    one INSERT … SELECT from the rows as an Arrow table (duckdb_sink.arrow_rows).
+    one INSERT … SELECT from the columns as an Arrow table (duckdb_sink.arrow_rows).
     """
 
     table: str
     columns: Sequence[str]
-    rows: Sequence[Row]
+    values: Sequence[Sequence[Any]]
     update: bool
+
+    @property
+    def rows(self) -> list[Row]:
+        return list(zip(*self.values, strict=True))
 
     @property
     def _conflict(self) -> str:
@@ -82,8 +89,9 @@ class Upsert:
     def values_statements(self) -> list[Statement]:
         one = "(" + ", ".join(["%s"] * len(self.columns)) + ")"
         found: list[Statement] = []
-        for start in range(0, len(self.rows), ROWS_PER_INSERT):
-            chunk = self.rows[start : start + ROWS_PER_INSERT]
+        rows = self.rows
+        for start in range(0, len(rows), ROWS_PER_INSERT):
+            chunk = rows[start : start + ROWS_PER_INSERT]
             sql = (
                 f"INSERT INTO {self.table} ({', '.join(self.columns)}) VALUES "
                 + ", ".join([one] * len(chunk))
@@ -147,26 +155,26 @@ def write_steps(batch: WriteBatch) -> list[Step]:
     steps: list[Step] = []
     losses = unique_by_id(batch.loss_events, "event_id")
     if losses:
-        rows = [loss_event_row(e) for e in losses]
-        steps.append(Upsert("loss_events", LOSS_EVENT_COLUMNS, rows, update=False))
+        values = column_values(LOSS_EVENT_TABLE, losses)
+        steps.append(Upsert("loss_events", LOSS_EVENT_COLUMNS, values, update=False))
     deltas = unique_deltas(batch.deltas)
     if deltas:
-        rows = [delta_row(d) for d in deltas]
+        values = column_values(DELTA_TABLE, deltas)
         # A re-sent delta id carries its latest source and flags; `replaces` is kept when the
         # re-send has none (see rows.unique_deltas).
-        steps.append(Upsert("deltas", DELTA_COLUMNS, rows, update=True))
+        steps.append(Upsert("deltas", DELTA_COLUMNS, values, update=True))
         steps.append((SUPERSEDE, []))
-        keys = sorted({(r[1], r[2], r[3], r[4]) for r in rows})
+        keys = sorted(set(zip(*(values[_DELTA_COLUMN[c]] for c in TOTALS_KEY), strict=True)))
         steps.append(_refresh_totals(keys))
     alerts = unique_by_id(batch.alerts, "alert_id")
     if alerts:
         # An alert id names (key, day, kind): a recomputed alert replaces the earlier wording.
-        rows = [alert_row(a) for a in alerts]
-        steps.append(Upsert("alerts", ALERT_COLUMNS, rows, update=True))
+        values = column_values(ALERT_TABLE, alerts)
+        steps.append(Upsert("alerts", ALERT_COLUMNS, values, update=True))
     letters = unique_by_id(batch.dead_letters, "dead_letter_id")
     if letters:
-        rows = [dead_letter_row(d) for d in letters]
-        steps.append(Upsert("dead_letters", DEAD_LETTER_COLUMNS, rows, update=False))
+        values = column_values(DEAD_LETTER_TABLE, letters)
+        steps.append(Upsert("dead_letters", DEAD_LETTER_COLUMNS, values, update=False))
     return steps
 
 
