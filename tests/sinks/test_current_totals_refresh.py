@@ -17,6 +17,7 @@ import pytest
 
 from attrition.contracts.events import DeltaEvent
 from attrition.contracts.vocabulary import Category, Claimant, DocumentKind, Subject
+from attrition.sinks import statements
 from attrition.sinks.warehouse import Warehouse, WriteBatch, open_warehouse
 from synthetic_losses import Figure, delta_event
 
@@ -125,3 +126,65 @@ async def test_current_totals_equal_a_full_read_after_every_write(
     days = {(_key(r), r["as_of"]) for r in rows if r["superseded_by"] is None}
     assert len(days) < sum(r["superseded_by"] is None for r in rows)  # two live deltas of a day
     assert len({_key(r) for r in rows}) == len(KEYS)
+
+
+def _day(n: int) -> date:
+    return FIRST_DAY + timedelta(days=n)
+
+
+def _series(category: Category, days: range) -> list[DeltaEvent]:
+    return [
+        delta_event(
+            Figure(GS, RU, category, _day(n), 100 + n),
+            Figure(GS, RU, category, _day(n - 1), 99 + n) if n else None,
+        )
+        for n in days
+    ]
+
+
+async def _bound(w: Warehouse, *keys: tuple[Category, DocumentKind]) -> date:
+    # The warehouse's own read path (both engines have it), for a statement no reader needs.
+    touched = [(GS.value, RU.value, c.value, k.value) for c, k in keys]
+    [row] = await w._query(*statements.refresh_bound_query(touched))
+    as_of = row["as_of"]
+    assert isinstance(as_of, date)
+    return as_of
+
+
+async def test_the_refresh_reads_from_the_earliest_date_the_touched_keys_hold(
+    warehouse_url: str,
+) -> None:
+    # The results above are the same whatever the bound; this is the bound itself, the part
+    # that keeps a write's cost from growing with the table.
+    tanks, personnel, articles = KEYS
+    async with open_warehouse(warehouse_url) as w:
+        await w.write(WriteBatch(deltas=_series(Category.tanks, range(10))))
+        await w.write(WriteBatch(deltas=_series(Category.personnel, range(6))))
+        assert await _bound(w, tanks) == _day(9)
+        assert await _bound(w, tanks, personnel) == _day(5)
+        # A key that holds nothing yet is read whole.
+        assert await _bound(w, tanks, articles) == date(1, 1, 1)
+        # A late day does not move what a key holds.
+        await w.write(WriteBatch(deltas=_series(Category.personnel, range(2, 3))))
+        assert await _bound(w, personnel) == _day(5)
+
+        # An article key whose only two deltas replace each other: no live delta is left, so
+        # its row keeps pointing at a superseded one, and that key is read whole.
+        first = delta_event(
+            Figure(GS, RU, Category.tanks, _day(0), 100), None, source_kind=articles[1]
+        )
+        fixed = delta_event(
+            Figure(GS, RU, Category.tanks, _day(0), 90), None, source_kind=articles[1]
+        )
+        await w.write(WriteBatch(deltas=[first]))
+        assert await _bound(w, articles) == _day(0)
+        await w.write(WriteBatch(deltas=[fixed.model_copy(update={"replaces": first.delta_id})]))
+        await w.write(WriteBatch(deltas=[first.model_copy(update={"replaces": fixed.delta_id})]))
+        assert {
+            r["delta_id"]: r["superseded_by"]
+            for r in await w.dump("deltas")
+            if r["source_kind"] == articles[1].value
+        } == {first.delta_id: fixed.delta_id, fixed.delta_id: first.delta_id}
+        assert await _bound(w, articles) == date(1, 1, 1)
+        assert await _bound(w, tanks, articles) == date(1, 1, 1)
+        assert await _bound(w, tanks) == _day(9)

@@ -50,7 +50,8 @@ def _utc(path: str) -> Column:
 
 # Each table's columns in order, and how each is read from its events. A batch is read a column
 # at a time: one attribute getter mapped over the events, instead of a tuple built per event and
-# transposed for the Arrow table DuckDB reads (a third less of the sink's time in the event loop).
+# transposed for the Arrow table DuckDB reads (about a fifth less of the sink's time in the
+# event loop: docs/performance.md).
 LOSS_EVENT_TABLE: dict[str, Column] = {
     "event_id": _attr("event_id"), "source_id": _attr("source_id"),
     "source_kind": _text("source_kind"), "claimant": _text("claimant"),

@@ -127,28 +127,22 @@ WHERE superseded_by IS NULL
 """
 
 
-def _refresh_totals(keys: Sequence[tuple[str, str, str, str]]) -> Statement:
-    # Ties on as_of (two current deltas of one day that do not replace each other) go to the
-    # larger delta_id: arbitrary, but the same in both engines and on every replay.
-    # DISTINCT ON keeps each key's first row in that order, as ROW_NUMBER() = 1 did, in under
-    # half the time on DuckDB (8.8 against 19.8 ms for 15 keys of 20,000 deltas).
-    #
-    # Only deltas on or after `bound` are read. A key's new current delta is at least as late
-    # as the delta it holds now, if that one is still current: being current, it is among the
-    # candidates, and nothing that sorts before it can win. So the bound is the earliest as_of
-    # the touched keys hold; a key that holds nothing, or a delta superseded since (a
-    # correction of its latest day), lowers it to the first date, and all its deltas are read.
-    # (The held delta is joined on its id alone, which DuckDB answers from the primary key's
-    # index; with more in the join condition it read the whole table.)
-    # The rest is skipped by DuckDB's per-block minima and by PostgreSQL's (key, as_of) index:
-    # with 2 million deltas the refresh took 230-350 ms a write reading them all, 18-31 ms so.
+TouchedKeys = Sequence[tuple[str, str, str, str]]  # claimant, subject, category, source kind
+
+
+def _touched_and_bound(keys: TouchedKeys) -> Statement:
+    """`WITH touched, bound`: the keys, and the earliest as_of their refresh has to read.
+
+    A key's new current delta is at least as late as the delta it holds now, if that one is
+    still current: being current, it is among the candidates, and nothing that sorts before it
+    can win. So the bound is the earliest as_of the touched keys hold; a key that holds nothing,
+    or a delta superseded since (a correction of its latest day), lowers it to the first date,
+    and all its deltas are read. The held delta is joined on its id alone, which DuckDB answers
+    from the primary key's index; with more in the join condition it read the whole table."""
     touched = ", ".join(["(%s, %s, %s, %s)"] * len(keys))
-    on = " AND ".join(f"d.{c} = touched.{c}" for c in TOTALS_KEY)
     held_on = " AND ".join(f"ct.{c} = touched.{c}" for c in TOTALS_KEY)
     held_key = " AND ".join(f"held.{c} = ct.{c}" for c in TOTALS_KEY)
-    by_key = ", ".join(f"d.{c}" for c in TOTALS_KEY)
     sql = f"""
-INSERT INTO current_totals (claimant, subject, category, source_kind, total, as_of, delta_id)
 WITH touched (claimant, subject, category, source_kind) AS (VALUES {touched}),
 bound AS (
     SELECT MIN(CASE WHEN held.superseded_by IS NULL AND {held_key} THEN held.as_of
@@ -157,6 +151,31 @@ bound AS (
     LEFT JOIN current_totals AS ct ON {held_on}
     LEFT JOIN deltas AS held ON held.delta_id = ct.delta_id
 )
+"""
+    return sql, [value for key in keys for value in key]
+
+
+def refresh_bound_query(keys: TouchedKeys) -> Statement:
+    """The bound the current-totals refresh of `keys` would read from, as one row."""
+    with_bound, params = _touched_and_bound(keys)
+    return with_bound + "SELECT as_of FROM bound", params
+
+
+def _refresh_totals(keys: TouchedKeys) -> Statement:
+    # Ties on as_of (two current deltas of one day that do not replace each other) go to the
+    # larger delta_id: arbitrary, but the same in both engines and on every replay.
+    # DISTINCT ON keeps each key's first row in that order, as ROW_NUMBER() = 1 did, in under
+    # half the time on DuckDB (8.8 against 19.8 ms for 15 keys of 20,000 deltas).
+    # Only deltas on or after the bound are read (`_touched_and_bound`); the rest is skipped
+    # by DuckDB's per-block minima and by PostgreSQL's (key, as_of) index. With 2 million
+    # deltas in DuckDB the refresh took 230-376 ms a write reading them all (median 295),
+    # 9-21 ms so (median 11).
+    with_bound, params = _touched_and_bound(keys)
+    on = " AND ".join(f"d.{c} = touched.{c}" for c in TOTALS_KEY)
+    by_key = ", ".join(f"d.{c}" for c in TOTALS_KEY)
+    sql = f"""
+INSERT INTO current_totals (claimant, subject, category, source_kind, total, as_of, delta_id)
+{with_bound}
 SELECT DISTINCT ON ({by_key})
        d.claimant, d.subject, d.category, d.source_kind, d.total, d.as_of, d.delta_id
 FROM deltas AS d
@@ -166,7 +185,7 @@ ORDER BY {by_key}, d.as_of DESC, d.delta_id DESC
 ON CONFLICT (claimant, subject, category, source_kind) DO UPDATE
 SET total = excluded.total, as_of = excluded.as_of, delta_id = excluded.delta_id
 """
-    return sql, [value for key in keys for value in key]
+    return sql, params
 
 
 def write_steps(batch: WriteBatch) -> list[Step]:
