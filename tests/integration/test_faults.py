@@ -22,7 +22,7 @@ from aiokafka import AIOKafkaProducer, TopicPartition
 from attrition.audit.collect import collect
 from attrition.audit.ledger import AuditReport, audit
 from attrition.broker.consumer_progress import consumed_topics
-from attrition.broker.embedded_broker import EmbeddedBroker, free_port, resolve_tansu
+from attrition.broker.embedded_broker import EmbeddedBroker, free_port
 from attrition.broker.tansu_end_offsets import true_end_offsets
 from attrition.broker.tcp_proxy import TcpProxy
 from attrition.broker.topic_admin import ensure_topics
@@ -306,29 +306,17 @@ async def test_producer_killed_mid_publish_then_republished_counts_duplicates(
 async def test_cut_network_between_worker_and_broker_then_restored(tmp_path: Path) -> None:
     # The broker advertises the proxy's address: clients reconnect through the proxy, never
     # straight to the broker, so a cut reaches every connection the worker has.
-    proxy = TcpProxy("127.0.0.1", free_port())
-    await proxy.start()
-    real_port = proxy.upstream_port
-    tansu = subprocess.Popen(
-        [
-            resolve_tansu(),
-            "broker",
-            "--listener-url",
-            f"tcp://127.0.0.1:{real_port}",
-            "--advertised-listener-url",
-            f"tcp://127.0.0.1:{proxy.port}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
+    proxy = await TcpProxy("127.0.0.1", free_port()).start()
+    broker = EmbeddedBroker(
+        port=proxy.upstream_port, advertised_port=proxy.port, log_path=tmp_path / "tansu.log"
     )
     log = tmp_path / "worker.log"
     settings = isolated_settings(f"kafka://127.0.0.1:{proxy.port}", tmp_path)
     docs = mixed(1000, "cut")
     worker = WorkerProcess(settings, log_path=log)
     try:
-        await _wait_for_broker(settings)
+        broker.start()
+        await ensure_topics(settings)
         worker.start()
         await publish_docs(settings, docs)
         await wait_for_deltas(settings, 600, 120)
@@ -344,21 +332,7 @@ async def test_cut_network_between_worker_and_broker_then_restored(tmp_path: Pat
     finally:
         worker.kill()
         await proxy.stop()
-        tansu.kill()
-        tansu.wait()
-
-
-async def _wait_for_broker(settings: Settings, timeout_s: float = 20) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while True:
-        try:
-            await ensure_topics(settings)
-            return
-        except Exception:
-            if loop.time() > deadline:
-                raise
-            await asyncio.sleep(0.3)
+        broker.kill()
 
 
 async def _one_message_on_every_partition(settings: Settings) -> None:

@@ -73,6 +73,9 @@ class EmbeddedBroker:
     binary: str | None = None
     log_path: Path | None = None
     startup_timeout_s: float = 20.0
+    #: The port clients are told to connect to after their first metadata request, when it is
+    #: not `port`: a proxy's, for tests that cut the network between clients and the broker.
+    advertised_port: int | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     @property
@@ -94,9 +97,10 @@ class EmbeddedBroker:
             self.port = free_port(self.host)
         binary = resolve_tansu(self.binary)
         listener = f"tcp://{self.host}:{self.port}"
+        advertised = f"tcp://{self.host}:{self.advertised_port or self.port}"
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
-            [binary, "broker", "--listener-url", listener, "--advertised-listener-url", listener],
+            [binary, "broker", "--listener-url", listener, "--advertised-listener-url", advertised],
             stdout=log,
             stderr=log,
             stdin=subprocess.DEVNULL,

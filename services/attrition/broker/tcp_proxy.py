@@ -1,15 +1,18 @@
 """A small TCP proxy that can cut every connection through it and later let them back in.
 
 For fault tests: a worker whose broker address is the proxy loses its broker when `cut()` is
-called, exactly as a network partition looks to a client (connections reset, new ones
-refused), and finds it again after `restore()`. Kafka clients connect to the address the broker
-advertises after their first metadata request, so the broker behind the proxy must advertise the
-proxy's address, or the clients bypass it."""
+called, as a network partition looks to a client (open connections reset, new ones reset as
+soon as they are accepted), and finds it again after `restore()`. Kafka clients connect to the
+address the broker advertises after their first metadata request, so the broker behind the
+proxy must advertise the proxy's address (`EmbeddedBroker.advertised_port`), or the clients
+bypass it."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
+import struct
 from dataclasses import dataclass, field
 
 
@@ -83,6 +86,12 @@ async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
 
 
 def _abort(writer: asyncio.StreamWriter) -> None:
-    # abort(), not close(): the peer sees a reset at once, as it would on a real cut.
+    # A reset (RST), as a real cut gives: abort() alone closes the socket at once but sends a
+    # FIN, an orderly end, unless unread bytes happen to be waiting; a zero linger time makes
+    # the kernel reset the connection whatever the buffers hold.
+    with contextlib.suppress(Exception):
+        sock = writer.transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     with contextlib.suppress(Exception):
         writer.transport.abort()
