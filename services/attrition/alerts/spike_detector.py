@@ -17,10 +17,12 @@ kept out of the window so a revision cannot inflate the baseline.
 
 Late deltas: the baseline of a day only uses days before it, so a report that arrives late is
 judged against what preceded it, exactly as if it had come in order; it then joins the window of
-the later days. A day is judged once, when it arrives: if fewer than `min_history_days` clean
-days precede it at that moment it stays silent and is not revisited. Deltas older than
-`horizon_days` behind the newest day seen are ignored: their window is gone and their ids may
-have been forgotten, so judging them could repeat an alert.
+the later days. A day is judged once: when it arrives, or, if fewer than `min_history_days`
+clean days precede it then, as soon as enough of them have arrived (a history replayed out of
+order, a day that came before the reports of the weeks before it). Until then it waits, with
+its delta, in the key's state. Deltas older than `horizon_days` behind the newest day seen are
+ignored, and days still waiting that far back are dropped: their window is gone and their ids
+may have been forgotten, so judging them could repeat an alert.
 Ids of recent deltas and alerts are remembered (bounded) so a replay raises nothing twice.
 
 The totals stage re-issues a day's delta (`replaces`, flagged `correction`) also when a late
@@ -67,6 +69,10 @@ class _SeriesState:
     totals: dict[date, int] = field(default_factory=dict)  # last total seen per day
     seen: dict[str, date] = field(default_factory=dict)  # insertion order = age, for eviction
     newest: date | None = None
+    # Clean rising days that came with too little history before them, by day: judged once
+    # enough has arrived (see the module's docstring). In a history that comes in order only a
+    # series' first days wait (nothing can come before them), until the horizon drops them.
+    waiting: dict[date, DeltaEvent] = field(default_factory=dict)
     # Indexes derived from the three above (never stored, never compared): their days in
     # order, and `seen` as a heap of (day, id), so that the baseline reads just its days and
     # pruning pops just the expired ones instead of walking every entry on every new day.
@@ -111,6 +117,8 @@ class _SeriesState:
             for day in days[:cut]:
                 del values[day]
             del days[:cut]
+        for day in [d for d in self.waiting if d < oldest_kept]:
+            del self.waiting[day]
         heap = self._seen_heap
         while heap and heap[0][0] < oldest_kept:
             day, ident = heapq.heappop(heap)
@@ -118,12 +126,18 @@ class _SeriesState:
                 del self.seen[ident]
 
     def to_plain(self) -> dict[str, Any]:
-        return {
+        plain: dict[str, Any] = {
             "newest": self.newest.isoformat() if self.newest else None,
             "window": {d.isoformat(): rate for d, rate in sorted(self.window.items())},
             "totals": {d.isoformat(): total for d, total in sorted(self.totals.items())},
             "seen": [[ident, d.isoformat()] for ident, d in self.seen.items()],
         }
+        if self.waiting:  # absent when empty: a state written in order is as before
+            plain["waiting"] = {
+                d.isoformat(): delta.model_dump(mode="json")
+                for d, delta in sorted(self.waiting.items())
+            }
+        return plain
 
     @classmethod
     def from_plain(cls, plain: dict[str, Any]) -> _SeriesState:
@@ -133,6 +147,10 @@ class _SeriesState:
             totals={date.fromisoformat(d): int(t) for d, t in plain.get("totals", {}).items()},
             seen={str(i): date.fromisoformat(d) for i, d in plain.get("seen", [])},
             newest=date.fromisoformat(newest) if newest else None,
+            waiting={
+                date.fromisoformat(d): DeltaEvent.model_validate(delta)
+                for d, delta in plain.get("waiting", {}).items()
+            },
         )
 
 
@@ -220,19 +238,52 @@ class SpikeDetector:
         median = 0.0 if rates is None else _median_of_sorted(rates)
         rebased = self._is_rebase(state, delta)
         state.set_total(delta.as_of, delta.total)
+        if state.waiting:
+            state.waiting.pop(delta.as_of, None)  # this delta is the day's figure now
         if self._is_data_quality(delta, rebased):
             # The day's figure is suspect: whatever clean rate it had must not feed the baseline.
             state.drop_rate(delta.as_of)
             baseline = None if rates is None else _baseline(rates, median)
             return self._emit(state, self._data_quality_alert(delta, rate, days, baseline))
         state.set_rate(delta.as_of, rate)
-        if rates is None or rate <= 0:
-            return []
+        alerts = self._judge_waiting(state, delta.as_of) if state.waiting else []
+        if rate <= 0:
+            return alerts
+        if rates is None:
+            state.waiting[delta.as_of] = delta
+            return alerts
+        return self._judge(state, delta, rate, days, rates, median) + alerts
+
+    def _judge(
+        self,
+        state: _SeriesState,
+        delta: DeltaEvent,
+        rate: float,
+        days: int,
+        rates: list[float],
+        median: float,
+    ) -> list[AlertEvent]:
+        """A clean rising day against the window's sorted `rates` before it."""
         # Most days are below the size a spike needs whatever their score: the scale (a second
         # sort, over the deviations) is computed only for those that are not.
         if not self._large_enough(delta, rate, median):
             return []
         return self._emit(state, self._spike_alert(delta, rate, days, _baseline(rates, median)))
+
+    def _judge_waiting(self, state: _SeriesState, added: date) -> list[AlertEvent]:
+        """Judge the waiting days whose window a clean rate of `added` has just joined, if they
+        now have enough history before them."""
+        last = added + timedelta(days=self.settings.window_days)
+        alerts: list[AlertEvent] = []
+        for waiting_day in sorted(d for d in state.waiting if added < d <= last):
+            rates = self._window(state, waiting_day)
+            if rates is None:
+                continue
+            delta = state.waiting.pop(waiting_day)
+            days = _days_spanned(delta)
+            rate = delta.change / days if delta.change is not None else 0.0
+            alerts += self._judge(state, delta, rate, days, rates, _median_of_sorted(rates))
+        return alerts
 
     def _large_enough(self, delta: DeltaEvent, rate: float, median: float) -> bool:
         """Whether a rate is large enough for a reader to care: max(floor, min_ratio × median)."""

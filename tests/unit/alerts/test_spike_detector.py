@@ -181,6 +181,58 @@ def test_reports_a_few_days_late_give_the_same_alerts() -> None:
     assert len(in_order) == 2
 
 
+def test_a_day_that_came_before_its_history_is_judged_once_the_history_arrives() -> None:
+    deltas = series([*flat(30), 70, *flat(5)])
+    spike = deltas.pop(30)
+    detector = SpikeDetector()
+    assert detector.observe(spike) == []  # nothing before it yet: it waits
+    alerts = [(n, a) for n, d in enumerate(deltas) for a in detector.observe(d)]
+    # Judged when the 14th day of its window came (days 2 to 15), and only then.
+    assert [(n, a.as_of, a.kind, a.baseline) for n, a in alerts] == [
+        (15, day(30), AlertKind.spike, 10)
+    ]
+    in_order = run(SpikeDetector(), series([*flat(30), 70, *flat(5)]))
+    assert [a.alert_id for _, a in alerts] == [a.alert_id for a in in_order]
+
+
+def test_a_shuffled_history_gives_the_alerts_of_the_same_history_in_order() -> None:
+    changes = [*flat(40), 55, *flat(15), 70, *flat(10), 90, *flat(30)]
+    in_order = sorted(a.alert_id for a in run(SpikeDetector(), series(changes)))
+    assert len(in_order) == 3
+    for seed in range(8):  # before waiting days were judged, 4 of these 8 orders lost alerts
+        deltas = series(changes)
+        random.Random(seed).shuffle(deltas)
+        assert sorted(a.alert_id for a in run(SpikeDetector(), deltas)) == in_order
+
+
+def test_a_waiting_day_replaced_by_a_suspect_figure_is_not_judged() -> None:
+    deltas = series([*flat(30), 70, *flat(5)])
+    spike = deltas.pop(30)
+    detector = SpikeDetector()
+    detector.observe(spike)
+    correction = make_delta(30, 12, flags=[DeltaFlag.correction])
+    assert [a.kind for a in detector.observe(correction)] == [AlertKind.data_quality]
+    assert run(detector, deltas) == []
+
+
+def test_waiting_days_survive_a_state_round_trip_and_the_horizon_drops_them() -> None:
+    deltas = series([*flat(30), 70, *flat(5)])
+    spike = deltas.pop(30)
+    first = SpikeDetector()
+    first.observe(spike)
+    state = json.loads(json.dumps(first.to_state()))
+    assert list(state["keys"][spike.totals_key]["waiting"]) == [day(30).isoformat()]
+    restored = SpikeDetector.from_state(state)
+    assert [a.as_of for a in run(restored, deltas)] == [day(30)]
+    # Far behind the newest day, a waiting day is dropped rather than judged.
+    late = SpikeDetector(AlertSettings(horizon_days=40))
+    late.observe(spike)
+    late.observe(make_delta(80, 10))  # waits too: nothing before it
+    waiting = late.to_state()["keys"][spike.totals_key]["waiting"]
+    assert list(waiting) == [day(80).isoformat()]
+    assert run(late, deltas) == []
+
+
 def test_deltas_behind_the_horizon_are_ignored() -> None:
     detector = SpikeDetector(AlertSettings(horizon_days=40))
     run(detector, series(flat(100)))
