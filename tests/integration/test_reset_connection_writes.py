@@ -36,45 +36,42 @@ def on_uvloop(scenario: Callable[[], Awaitable[T]]) -> T:
 
 
 @dataclass
-class Proxied:
-    """A broker that clients reach only through a proxy, so the test can reset their
+class ClientBehindProxy:
+    """A client of a broker that it reaches only through a proxy, so the test can reset its
     connections as a network would."""
 
     proxy: TcpProxy
-    broker: EmbeddedBroker
-
-    @property
-    def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.proxy.port}"
+    client: AIOKafkaClient
+    node: int
 
 
 @asynccontextmanager
-async def proxied_broker(log_dir: Path) -> AsyncIterator[Proxied]:
+async def client_behind_proxy(log_dir: Path) -> AsyncIterator[ClientBehindProxy]:
     proxy = await TcpProxy("127.0.0.1", free_port()).start()
     broker = EmbeddedBroker(
         port=proxy.upstream_port, advertised_port=proxy.port, log_path=log_dir / "tansu.log"
     )
     try:
-        yield Proxied(proxy, broker.start())
+        broker.start()
+        client = AIOKafkaClient(bootstrap_servers=f"127.0.0.1:{proxy.port}")
+        await client.bootstrap()
+        try:
+            node = client.get_random_node()
+            assert node is not None and await client.ready(node)
+            yield ClientBehindProxy(proxy, client, node)
+        finally:
+            await client.close()
     finally:
         await proxy.stop()
         broker.stop()
 
 
-async def started_client(bootstrap: str) -> tuple[AIOKafkaClient, int]:
-    client = AIOKafkaClient(bootstrap_servers=bootstrap)
-    await client.bootstrap()
-    node = client.get_random_node()
-    assert node is not None and await client.ready(node)
-    return client, node
-
-
-async def reset(proxy: TcpProxy, client: AIOKafkaClient, node: int) -> AIOKafkaConnection:
+async def reset(at: ClientBehindProxy) -> AIOKafkaConnection:
     """Reset the node's connection and return as soon as the reset has reached the client: its
     transport is closed, but aiokafka has not closed the connection yet (it does so two turns
     of the loop later, when its reader task fails), so the connection still looks open."""
-    conn = client._conns[(node, ConnectionGroup.DEFAULT)]
-    proxy.cut()
+    conn = at.client._conns[(at.node, ConnectionGroup.DEFAULT)]
+    at.proxy.cut()
     for _ in range(100_000):
         if conn._closed_fut.done():
             break
@@ -89,14 +86,10 @@ def test_uvloop_still_raises_where_aiokafka_expects_an_os_error(tmp_path: Path) 
     unpatched = getattr(AIOKafkaConnection.send, "__wrapped__", AIOKafkaConnection.send)
 
     async def scenario() -> None:
-        async with proxied_broker(tmp_path) as proxied:
-            client, node = await started_client(proxied.bootstrap)
-            try:
-                conn = await reset(proxied.proxy, client, node)
-                with pytest.raises(RuntimeError, match="handler is closed"):
-                    unpatched(conn, MetadataRequest([]))
-            finally:
-                await client.close()
+        async with client_behind_proxy(tmp_path) as at:
+            conn = await reset(at)
+            with pytest.raises(RuntimeError, match="handler is closed"):
+                unpatched(conn, MetadataRequest([]))
 
     on_uvloop(scenario)
 
@@ -105,19 +98,15 @@ def test_a_write_to_a_reset_connection_is_a_connection_error(tmp_path: Path) -> 
     install_reset_connection_write_fix()
 
     async def scenario() -> None:
-        async with proxied_broker(tmp_path) as proxied:
-            client, node = await started_client(proxied.bootstrap)
-            try:
-                conn = await reset(proxied.proxy, client, node)
-                with pytest.raises(KafkaConnectionError, match="broken"):
-                    await client.send(node, MetadataRequest([]))
-                assert not conn.connected()
-                proxied.proxy.restore()
-                # The next request opens a new connection and gets its answer.
-                answer = await client.send(node, MetadataRequest([]))
-                assert [broker[0] for broker in answer.brokers] == [node]
-            finally:
-                await client.close()
+        async with client_behind_proxy(tmp_path) as at:
+            conn = await reset(at)
+            with pytest.raises(KafkaConnectionError, match="broken"):
+                await at.client.send(at.node, MetadataRequest([]))
+            assert not conn.connected()
+            at.proxy.restore()
+            # The next request opens a new connection and gets its answer.
+            answer = await at.client.send(at.node, MetadataRequest([]))
+            assert [broker[0] for broker in answer.brokers] == [at.node]
 
     on_uvloop(scenario)
 
@@ -128,17 +117,13 @@ def test_the_metadata_synchronizer_lives_through_a_reset(tmp_path: Path) -> None
     install_reset_connection_write_fix()
 
     async def scenario() -> None:
-        async with proxied_broker(tmp_path) as proxied:
-            client, node = await started_client(proxied.bootstrap)
-            try:
-                await reset(proxied.proxy, client, node)
-                # What the synchronizer runs, at the moment the reset leaves it: a failed
-                # update, where before the fix the RuntimeError ended the task.
-                assert await client._metadata_update(client.cluster, []) is False
-                proxied.proxy.restore()
-                assert await asyncio.wait_for(client.force_metadata_update(), 10) is True
-                assert client._sync_task is not None and not client._sync_task.done()
-            finally:
-                await client.close()
+        async with client_behind_proxy(tmp_path) as at:
+            await reset(at)
+            # What the synchronizer runs, at the moment the reset leaves it: a failed update,
+            # where before the fix the RuntimeError ended the task.
+            assert await at.client._metadata_update(at.client.cluster, []) is False
+            at.proxy.restore()
+            assert await asyncio.wait_for(at.client.force_metadata_update(), 10) is True
+            assert at.client._sync_task is not None and not at.client._sync_task.done()
 
     on_uvloop(scenario)
