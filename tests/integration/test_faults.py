@@ -335,16 +335,34 @@ async def test_cut_network_between_worker_and_broker_then_restored(tmp_path: Pat
         broker.kill()
 
 
-async def _one_message_on_every_partition(settings: Settings) -> None:
-    """A message on each partition of every topic the worker reads: no log it read is empty."""
+async def _messages_on_every_partition(settings: Settings, count: int = 1) -> None:
+    """`count` messages on each partition of every topic the worker reads: no log it read is
+    empty."""
     producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers)
     await producer.start()
     try:
         for topic in consumed_topics(settings):
             for partition in range(settings.topics.partitions):
-                await producer.send_and_wait(topic, b"after the restart", partition=partition)
+                sent = [
+                    await producer.send(topic, b"after the restart", partition=partition)
+                    for _ in range(count)
+                ]
+                await asyncio.gather(*sent)
     finally:
         await producer.stop()
+
+
+async def _said_when_it_stopped_on_lost_data(worker: WorkerProcess, log: Path) -> str:
+    """The worker's log, once it has said that the broker lost its data and exited, rather
+    than carry on with state the broker no longer backs."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60
+    while worker.alive() and loop.time() < deadline:
+        await asyncio.sleep(0.5)
+    assert worker.stop(timeout_s=5) not in (0, None), log_tail(log)
+    said = log.read_text(errors="replace")
+    assert "the broker lost its data" in said
+    return said
 
 
 async def test_broker_restart_is_reported_and_a_replay_recovers(tmp_path: Path) -> None:
@@ -361,15 +379,8 @@ async def test_broker_restart_is_reported_and_a_replay_recovers(tmp_path: Path) 
         await wait_until_idle(settings, timeout_s=120, worker=worker)
         broker.kill()
         broker = EmbeddedBroker(port=broker.port, log_path=tmp_path / "tansu.log").start()
-        await _one_message_on_every_partition(settings)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 60
-        while worker.alive() and loop.time() < deadline:
-            await asyncio.sleep(0.5)
-        # The worker says what happened and exits, rather than carry on with lost state.
-        assert worker.stop(timeout_s=5) not in (0, None), log_tail(log)
-        said = log.read_text(errors="replace")
-        assert "the broker lost its data" in said
+        await _messages_on_every_partition(settings)
+        said = await _said_when_it_stopped_on_lost_data(worker, log)
         # A log judged lost though it holds a message: its new end (1) is below an offset
         # read before the restart.
         went_back = re.search(r"from an end offset of at least (\d+) to 1\)", said)
@@ -388,6 +399,42 @@ async def test_broker_restart_is_reported_and_a_replay_recovers(tmp_path: Path) 
     finally:
         worker.kill()
         broker.stop()
+
+
+async def test_a_restart_whose_new_logs_outgrow_what_was_read_is_reported(tmp_path: Path) -> None:
+    # The restart comes after the watch's first looks (every 3 s), and the new logs get more
+    # messages than the worker read from the old ones, as fast as a producer sends them: the
+    # topics' new ids tell what offsets cannot once the logs have grown.
+    broker = EmbeddedBroker(log_path=tmp_path / "tansu.log").start()
+    settings = isolated_settings(broker.url, tmp_path)
+    log = tmp_path / "worker.log"
+    worker = WorkerProcess(settings, log_path=log).start()
+    try:
+        await publish_docs(settings, mixed(200, "outgrow"))
+        await wait_until_idle(settings, timeout_s=120, worker=worker)
+        await asyncio.sleep(2 * settings.broker_watch_seconds)
+        read = max(await _end_offsets_now(settings))
+        broker.kill()
+        broker = EmbeddedBroker(port=broker.port, log_path=tmp_path / "tansu.log").start()
+        await ensure_topics(settings)
+        await _messages_on_every_partition(settings, count=read + 20)
+        said = await _said_when_it_stopped_on_lost_data(worker, log)
+        assert re.search(r"topics were recreated or are gone \(e\.g\. \S+, whose id went", said), (
+            said[-3000:]
+        )
+    finally:
+        worker.kill()
+        broker.stop()
+
+
+async def _end_offsets_now(settings: Settings) -> list[int]:
+    """The true end offset of every partition the worker reads."""
+    tps = [
+        TopicPartition(topic, p)
+        for topic in consumed_topics(settings)
+        for p in range(settings.topics.partitions)
+    ]
+    return list((await true_end_offsets(settings.bootstrap_servers, tps)).values())
 
 
 async def test_stages_split_over_two_workers_give_the_one_worker_result(

@@ -8,13 +8,17 @@ they only ever grow on a healthy broker, and one going backwards means the log w
 partition whose log now ends at or before an offset this worker has read from it went backwards
 too, even when the broker restarted before the watch had seen its end offset (a worker whose
 first seconds were enough to read its input), and even when the new log already holds a few
-messages. Only a new log that has grown past everything this worker read goes unnoticed."""
+messages. A new log that has grown past everything this worker read is told by its topic's id:
+a recreated topic gets a new one (broker/topic_ids.py), which the watch compares with the id it
+saw at its earlier looks. Only a broker that reports no topic ids (Apache Kafka before 2.8),
+or a restart before the watch's first look, leaves the offsets alone to tell."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.sensors import Sensor
@@ -22,6 +26,7 @@ from faust.sensors import Sensor
 from attrition.broker.consumer_progress import consumed_topics
 from attrition.broker.kafka_security import aiokafka_kwargs
 from attrition.broker.tansu_end_offsets import true_end_offsets
+from attrition.broker.topic_ids import topic_ids
 from attrition.stream.fatal import stop_worker
 
 if TYPE_CHECKING:
@@ -79,6 +84,44 @@ def partitions_gone_back(
     return gone
 
 
+def topics_recreated(
+    known: Mapping[str, UUID], now: Mapping[str, UUID | None]
+) -> list[tuple[str, UUID, UUID | None]]:
+    """(topic, its id before, its id now or None if it is gone) of every topic whose id has
+    changed since the watch first saw it. A topic missing from `now` (not asked, or answered
+    with a passing error) is not judged."""
+    return [
+        (topic, before, now[topic])
+        for topic, before in known.items()
+        if topic in now and now[topic] != before
+    ]
+
+
+def lost_data_message(
+    recreated: list[tuple[str, UUID, UUID | None]],
+    went_back: list[tuple[TopicPartition, int, int]],
+) -> str:
+    evidence = []
+    if recreated:
+        topic, before, now = recreated[0]
+        became = f"whose id went from {before} to {now}" if now else "gone"
+        evidence.append(
+            f"{len(recreated)} topics were recreated or are gone (e.g. {topic}, {became})"
+        )
+    if went_back:
+        tp, before_end, now_end = went_back[0]
+        evidence.append(
+            f"{len(went_back)} partitions went back (e.g. {tp.topic}[{tp.partition}], from an "
+            f"end offset of at least {before_end} to {now_end})"
+        )
+    return (
+        f"the broker lost its data: {'; '.join(evidence)}; "
+        "topics, committed offsets and the totals changelog are gone. This worker stops: "
+        "restart the workers after the broker, then replay from the producer side "
+        "(`attrition publish`)."
+    )
+
+
 def register(app: AttritionApp) -> None:
     settings = app.settings
     tps = [
@@ -86,7 +129,9 @@ def register(app: AttritionApp) -> None:
         for topic in consumed_topics(settings)
         for p in range(settings.topics.partitions)
     ]
+    topics = consumed_topics(settings)
     highest: dict[TopicPartition, int] = {}
+    known_ids: dict[str, UUID] = {}
     read = PartitionsRead()
     app.sensors.add(read)
 
@@ -102,34 +147,44 @@ def register(app: AttritionApp) -> None:
         )
         try:
             await probe.start()
-            # ListOffsets as the broker answers it: on Tansu that is the start of the last
-            # batch + 1, short of the true end but still never decreasing on a healthy broker.
-            reported = await probe.end_offsets(tps)
-            doubtful = suspects(reported, seen)
-            true_ends = {tp: reported[tp] for tp in doubtful}  # Apache Kafka's are true
-            if doubtful and settings.embedded_broker:
-                # A partition the fetch got no answer for in time is judged at the next look.
-                true_ends = await true_end_offsets(
-                    settings.bootstrap_servers, doubtful, answered_only=True
-                )
+            # Asked first: a topic that is gone fails the end offsets' request below.
+            ids = await topic_ids(probe._client, topics)
+            recreated = topics_recreated(known_ids, ids or {})
+            if not recreated:
+                # ListOffsets as the broker answers it: on Tansu that is the start of the last
+                # batch + 1, short of the true end but never decreasing on a healthy broker.
+                reported = await probe.end_offsets(tps)
+                doubtful = suspects(reported, seen)
+                true_ends = {tp: reported[tp] for tp in doubtful}  # Apache Kafka's are true
+                if doubtful and settings.embedded_broker:
+                    # A partition the fetch got no answer for in time is judged at the next
+                    # look.
+                    true_ends = await true_end_offsets(
+                        settings.bootstrap_servers, doubtful, answered_only=True
+                    )
         except Exception as exc:  # an unreachable broker is not a lost one; aiokafka retries
             log.debug("broker watch skipped: %s", exc)
             return
         finally:
             await probe.stop()
+        if recreated:
+            await _stop(app, recreated, [])
+            return
         went_back = partitions_gone_back(reported, highest, seen, true_ends)
         for tp in tps:
             highest[tp] = max(highest.get(tp, 0), reported[tp])
-        if not went_back:
-            return
-        tp, before, now = went_back[0]
-        message = (
-            f"the broker lost its data: {len(went_back)} partitions went back "
-            f"(e.g. {tp.topic}[{tp.partition}], from an end offset of at least {before} "
-            f"to {now}); "
-            "topics, committed offsets and the totals changelog are gone. This worker stops: "
-            "restart the workers after the broker, then replay from the producer side "
-            "(`attrition publish`)."
-        )
-        log.critical(message)
-        await stop_worker(app, BrokerLostData(message))
+        for topic, topic_id in (ids or {}).items():
+            if topic_id is not None:
+                known_ids.setdefault(topic, topic_id)
+        if went_back:
+            await _stop(app, [], went_back)
+
+
+async def _stop(
+    app: AttritionApp,
+    recreated: list[tuple[str, UUID, UUID | None]],
+    went_back: list[tuple[TopicPartition, int, int]],
+) -> None:
+    message = lost_data_message(recreated, went_back)
+    log.critical(message)
+    await stop_worker(app, BrokerLostData(message))

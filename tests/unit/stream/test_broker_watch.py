@@ -1,11 +1,19 @@
-"""stream/broker_watch.py: which partitions' logs went back."""
+"""stream/broker_watch.py: which partitions' logs went back, which topics were recreated."""
 
 from __future__ import annotations
+
+from uuid import UUID
 
 from aiokafka import TopicPartition
 from faust.types import TP
 
-from attrition.stream.broker_watch import PartitionsRead, partitions_gone_back, suspects
+from attrition.stream.broker_watch import (
+    PartitionsRead,
+    lost_data_message,
+    partitions_gone_back,
+    suspects,
+    topics_recreated,
+)
 
 RAW0, RAW1 = TopicPartition("raw.reports", 0), TopicPartition("raw.reports", 1)
 
@@ -66,3 +74,38 @@ def test_a_suspect_whose_true_end_is_unknown_is_not_judged() -> None:
     """The fetch got no answer in time (a loaded broker): the next look judges it."""
     read = {("raw.reports", 0): 11}
     assert partitions_gone_back({RAW0: 1}, {RAW0: 1}, read, {}) == []
+
+
+ID_A = UUID("01a23ccb-d799-7fe0-b839-54299be91e70")
+ID_B = UUID("01a23ccb-da13-7233-acf3-67f11eb55134")
+
+
+def test_a_new_log_grown_past_what_was_read_is_told_by_its_topics_new_id() -> None:
+    """The gap the offsets leave: after the restart the log grew past every offset read."""
+    read = {("raw.reports", 0): 11, ("raw.reports", 1): 11}
+    reported = {RAW0: 90, RAW1: 90}
+    assert partitions_gone_back(reported, {RAW0: 12, RAW1: 12}, read, {}) == []
+    assert topics_recreated({"raw.reports": ID_A}, {"raw.reports": ID_B}) == [
+        ("raw.reports", ID_A, ID_B)
+    ]
+
+
+def test_a_topic_gone_is_recreated_and_a_passing_error_is_not_judged() -> None:
+    known = {"raw.reports": ID_A, "loss.events": ID_B}
+    # loss.events answered with another error (left out of the answer): no verdict on it.
+    assert topics_recreated(known, {"raw.reports": None}) == [("raw.reports", ID_A, None)]
+    assert topics_recreated(known, {"raw.reports": ID_A, "loss.events": ID_B}) == []
+    # A topic first seen now has nothing to differ from.
+    assert topics_recreated({}, {"raw.reports": ID_B}) == []
+
+
+def test_the_message_gives_the_evidence_of_each_kind() -> None:
+    by_ids = lost_data_message([("raw.reports", ID_A, ID_B)], [])
+    assert f"raw.reports, whose id went from {ID_A} to {ID_B}" in by_ids
+    assert "went back" not in by_ids
+    by_offsets = lost_data_message([], [(RAW1, 12, 1)])
+    assert "from an end offset of at least 12 to 1)" in by_offsets
+    assert "recreated" not in by_offsets
+    gone = lost_data_message([("raw.reports", ID_A, None)], [])
+    assert "(e.g. raw.reports, gone)" in gone
+    assert all(m.startswith("the broker lost its data: ") for m in (by_ids, by_offsets, gone))
