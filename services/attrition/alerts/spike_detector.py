@@ -117,8 +117,9 @@ class _SeriesState:
             for day in days[:cut]:
                 del values[day]
             del days[:cut]
-        for day in [d for d in self.waiting if d < oldest_kept]:
-            del self.waiting[day]
+        if self.waiting:  # empty for nearly every call: no list built for nothing
+            for day in [d for d in self.waiting if d < oldest_kept]:
+                del self.waiting[day]
         heap = self._seen_heap
         while heap and heap[0][0] < oldest_kept:
             day, ident = heapq.heappop(heap)
@@ -252,7 +253,8 @@ class SpikeDetector:
         if rates is None:
             state.waiting[delta.as_of] = delta
             return alerts
-        return self._judge(state, delta, rate, days, rates, median) + alerts
+        judged = self._judge(state, delta, rate, days, rates, median)
+        return judged + alerts if alerts else judged
 
     def _judge(
         self,
