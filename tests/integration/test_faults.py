@@ -368,8 +368,8 @@ async def _said_when_it_stopped_on_lost_data(worker: WorkerProcess, log: Path) -
 async def test_broker_restart_is_reported_and_a_replay_recovers(tmp_path: Path) -> None:
     broker = EmbeddedBroker(log_path=tmp_path / "tansu.log").start()
     # The broker restarts before the worker's first look at it (20 s after it started), and
-    # takes a message on every partition before that look: only the offsets the worker has
-    # read can tell it that their logs went back.
+    # takes a message on every partition before that look: the topic ids the worker took at
+    # its start and the offsets it has read both tell it that the logs were lost.
     settings = isolated_settings(broker.url, tmp_path, broker_watch_seconds=20.0)
     docs = mixed(600, "restart")
     log = tmp_path / "worker.log"
@@ -385,6 +385,7 @@ async def test_broker_restart_is_reported_and_a_replay_recovers(tmp_path: Path) 
         # read before the restart.
         went_back = re.search(r"from an end offset of at least (\d+) to 1\)", said)
         assert went_back and int(went_back.group(1)) > 1, said[-3000:]
+        assert re.search(r"topics were recreated or are gone \(e\.g\. \S+, whose id", said)
         # Clients still connected to the empty broker had it auto-create their topics with its
         # default partition count, not ours; with every client gone, one more restart gives
         # the replay a clean broker whose topics the publisher declares properly.
@@ -402,17 +403,16 @@ async def test_broker_restart_is_reported_and_a_replay_recovers(tmp_path: Path) 
 
 
 async def test_a_restart_whose_new_logs_outgrow_what_was_read_is_reported(tmp_path: Path) -> None:
-    # The restart comes after the watch's first looks (every 3 s), and the new logs get more
-    # messages than the worker read from the old ones, as fast as a producer sends them: the
-    # topics' new ids tell what offsets cannot once the logs have grown.
+    # The restart comes before the watch's first look (30 s after it started), and by that
+    # look the new logs hold more messages than the worker read from the old ones: the ids
+    # it took at its start tell what offsets cannot.
     broker = EmbeddedBroker(log_path=tmp_path / "tansu.log").start()
-    settings = isolated_settings(broker.url, tmp_path)
+    settings = isolated_settings(broker.url, tmp_path, broker_watch_seconds=30.0)
     log = tmp_path / "worker.log"
     worker = WorkerProcess(settings, log_path=log).start()
     try:
         await publish_docs(settings, mixed(200, "outgrow"))
         await wait_until_idle(settings, timeout_s=120, worker=worker)
-        await asyncio.sleep(2 * settings.broker_watch_seconds)
         read = max(await _end_offsets_now(settings))
         broker.kill()
         broker = EmbeddedBroker(port=broker.port, log_path=tmp_path / "tansu.log").start()

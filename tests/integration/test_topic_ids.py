@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 from aiokafka.client import AIOKafkaClient
 
+from attrition.broker.consumer_progress import consumed_topics
 from attrition.broker.embedded_broker import EmbeddedBroker
 from attrition.broker.topic_admin import ensure_topics, topic_names
 from attrition.broker.topic_ids import topic_ids
+from attrition.stream.broker_watch import input_topic_ids
 from isolated_settings import isolated_settings
 
 pytestmark = pytest.mark.integration
@@ -43,6 +45,9 @@ async def test_ids_hold_while_the_broker_runs_and_change_when_it_restarts_empty(
         assert len({first[name] for name in names}) == len(names)
         # Asked again: the same ids, and the question created nothing.
         assert await ask(broker.bootstrap, asked) == first
+        # What a worker takes at its start: the ids of the topics it reads.
+        at_start = await input_topic_ids(settings)
+        assert at_start == {topic: first[topic] for topic in consumed_topics(settings)}
 
         broker.stop()
         broker.start()
@@ -54,3 +59,5 @@ async def test_ids_hold_while_the_broker_runs_and_change_when_it_restarts_empty(
         assert all(again[name] not in (None, first[name]) for name in names)
     finally:
         broker.stop()
+    # No broker to ask: no ids, and the worker starts all the same.
+    assert await input_topic_ids(settings) == {}

@@ -8,9 +8,10 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Literal
+from uuid import UUID
 
 import typer
 from rich.console import Console
@@ -80,14 +81,21 @@ def worker() -> None:
 
     from attrition.broker.topic_admin import ensure_topics
     from attrition.stream.app import create_app
+    from attrition.stream.broker_watch import input_topic_ids
     from attrition.stream.fatal import arm_hard_exit
 
     settings = Settings()
     use_event_loop(settings.event_loop)
-    # Declared before Faust subscribes: a subscription to a missing topic makes the broker
-    # create it with its default partition count, which breaks the keyed layout.
-    asyncio.run(ensure_topics(settings))
+
+    async def prepare() -> Mapping[str, UUID]:
+        # Declared before Faust subscribes: a subscription to a missing topic makes the broker
+        # create it with its default partition count, which breaks the keyed layout.
+        await ensure_topics(settings)
+        return await input_topic_ids(settings)
+
+    topic_ids = asyncio.run(prepare())
     app = create_app(settings)
+    app.topic_ids_at_start = topic_ids
     arm_hard_exit()
     tune_gc()
     Worker(app, loglevel=settings.log_level, quiet=True).execute_from_commandline()

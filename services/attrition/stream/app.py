@@ -5,8 +5,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import MappingProxyType
+from uuid import UUID
 
 import faust
 from faust.types import TP
@@ -28,6 +30,9 @@ class AttritionApp(faust.App):
     topics_: Topics
     decoder: SharedDecoder
     partition_counts: PartitionCount
+    #: The ids of the topics the worker reads, taken before it read anything (`attrition
+    #: worker` sets them): what the broker watch compares its looks with from the first.
+    topic_ids_at_start: Mapping[str, UUID] = MappingProxyType({})
 
     async def on_stop(self) -> None:
         # A graceful stop waits for the messages in flight at most STOP_GRACE_SECONDS.

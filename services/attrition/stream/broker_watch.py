@@ -3,15 +3,17 @@
 A memory-only broker (the embedded Tansu) that restarts comes back empty: topics, committed
 offsets and the totals changelog are gone, and clients recreate topics from offset 0. A worker
 that kept running would hold ledger state the broker no longer backs and would quietly ignore
-the replayed documents as duplicates. So the worker watches its input partitions' end offsets;
-they only ever grow on a healthy broker, and one going backwards means the log was lost. A
-partition whose log now ends at or before an offset this worker has read from it went backwards
-too, even when the broker restarted before the watch had seen its end offset (a worker whose
-first seconds were enough to read its input), and even when the new log already holds a few
-messages. A new log that has grown past everything this worker read is told by its topic's id:
-a recreated topic gets a new one (broker/topic_ids.py), which the watch compares with the id it
-saw at its earlier looks. Only a broker that reports no topic ids (Apache Kafka before 2.8),
-or a restart before the watch's first look, leaves the offsets alone to tell."""
+the replayed documents as duplicates. So the worker watches its input topics.
+
+- Their ids: a recreated topic gets a new one (broker/topic_ids.py), however many messages its
+  new log already holds. The worker takes them before it reads anything (`attrition worker`),
+  and every look compares with them.
+- Their partitions' end offsets: they only ever grow on a healthy broker, and one going
+  backwards means the log was lost. A partition whose log now ends at or before an offset this
+  worker has read from it went backwards too.
+
+Only a broker that reports no topic ids (Apache Kafka before 2.8) leaves a new log that has
+grown past everything this worker read unnoticed."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.client import AIOKafkaClient
 from faust.sensors import Sensor
 
 from attrition.broker.consumer_progress import consumed_topics
@@ -30,6 +33,7 @@ from attrition.broker.topic_ids import topic_ids
 from attrition.stream.fatal import stop_worker
 
 if TYPE_CHECKING:
+    from attrition.settings import Settings
     from attrition.stream.app import AttritionApp
 
 log = logging.getLogger(__name__)
@@ -145,46 +149,69 @@ def register(app: AttritionApp) -> None:
             group_id=None,
             **aiokafka_kwargs(settings.security),
         )
+        for topic, topic_id in app.topic_ids_at_start.items():
+            known_ids.setdefault(topic, topic_id)
+        reported: dict[TopicPartition, int] = {}
+        true_ends: dict[TopicPartition, int] = {}
         try:
             await probe.start()
-            # Asked first: a topic that is gone fails the end offsets' request below.
             ids = await topic_ids(probe._client, topics)
             recreated = topics_recreated(known_ids, ids or {})
-            if not recreated:
-                # ListOffsets as the broker answers it: on Tansu that is the start of the last
-                # batch + 1, short of the true end but never decreasing on a healthy broker.
-                reported = await probe.end_offsets(tps)
-                doubtful = suspects(reported, seen)
-                true_ends = {tp: reported[tp] for tp in doubtful}  # Apache Kafka's are true
-                if doubtful and settings.embedded_broker:
-                    # A partition the fetch got no answer for in time is judged at the next
-                    # look.
-                    true_ends = await true_end_offsets(
-                        settings.bootstrap_servers, doubtful, answered_only=True
-                    )
+            # A topic that is gone would hold the end offsets' request up to its timeout.
+            if all(now is not None for _, _, now in recreated):
+                try:
+                    reported, true_ends = await _end_offsets(settings, probe, tps, seen)
+                except Exception:
+                    if not recreated:
+                        raise
         except Exception as exc:  # an unreachable broker is not a lost one; aiokafka retries
             log.debug("broker watch skipped: %s", exc)
             return
         finally:
             await probe.stop()
-        if recreated:
-            await _stop(app, recreated, [])
-            return
         went_back = partitions_gone_back(reported, highest, seen, true_ends)
-        for tp in tps:
-            highest[tp] = max(highest.get(tp, 0), reported[tp])
-        for topic, topic_id in (ids or {}).items():
-            if topic_id is not None:
-                known_ids.setdefault(topic, topic_id)
-        if went_back:
-            await _stop(app, [], went_back)
+        for tp, end in reported.items():
+            highest[tp] = max(highest.get(tp, 0), end)
+        for topic, id_now in (ids or {}).items():
+            if id_now is not None:
+                known_ids.setdefault(topic, id_now)
+        if recreated or went_back:
+            message = lost_data_message(recreated, went_back)
+            log.critical(message)
+            await stop_worker(app, BrokerLostData(message))
 
 
-async def _stop(
-    app: AttritionApp,
-    recreated: list[tuple[str, UUID, UUID | None]],
-    went_back: list[tuple[TopicPartition, int, int]],
-) -> None:
-    message = lost_data_message(recreated, went_back)
-    log.critical(message)
-    await stop_worker(app, BrokerLostData(message))
+async def _end_offsets(
+    settings: Settings,
+    probe: AIOKafkaConsumer,
+    tps: list[TopicPartition],
+    seen: Mapping[tuple[str, int], int],
+) -> tuple[dict[TopicPartition, int], dict[TopicPartition, int]]:
+    """The end offsets the broker reports, and the true ends of the `suspects` among them."""
+    # ListOffsets as the broker answers it: on Tansu that is the start of the last batch + 1,
+    # short of the true end but never decreasing on a healthy broker.
+    reported: dict[TopicPartition, int] = await probe.end_offsets(tps)
+    doubtful = suspects(reported, seen)
+    true_ends = {tp: reported[tp] for tp in doubtful}  # Apache Kafka's are true
+    if doubtful and settings.embedded_broker:
+        # A partition the fetch got no answer for in time is judged at the next look.
+        true_ends = await true_end_offsets(settings.bootstrap_servers, doubtful, answered_only=True)
+    return reported, true_ends
+
+
+async def input_topic_ids(settings: Settings) -> dict[str, UUID]:
+    """The ids of the topics this worker reads, as the broker has them now: taken by the worker
+    before it reads anything, so that the watch knows a topic recreated even before its first
+    look (broker/topic_ids.py). Empty when the broker reports no ids or cannot be asked."""
+    client = AIOKafkaClient(
+        bootstrap_servers=settings.bootstrap_servers, **aiokafka_kwargs(settings.security)
+    )
+    try:
+        await client.bootstrap()
+        found = await topic_ids(client, consumed_topics(settings))
+    except Exception as exc:  # the watch's looks take the ids then
+        log.debug("topic ids not taken at start: %s", exc)
+        return {}
+    finally:
+        await client.close()
+    return {topic: topic_id for topic, topic_id in (found or {}).items() if topic_id is not None}

@@ -108,4 +108,6 @@ def test_the_message_gives_the_evidence_of_each_kind() -> None:
     assert "recreated" not in by_offsets
     gone = lost_data_message([("raw.reports", ID_A, None)], [])
     assert "(e.g. raw.reports, gone)" in gone
-    assert all(m.startswith("the broker lost its data: ") for m in (by_ids, by_offsets, gone))
+    both = lost_data_message([("raw.reports", ID_A, ID_B)], [(RAW1, 12, 1)])
+    assert "whose id went from" in both and "from an end offset of at least 12 to 1)" in both
+    assert all(m.startswith("the broker lost its data: ") for m in (by_ids, by_offsets, gone, both))
