@@ -128,12 +128,8 @@ def lost_data_message(
 
 def register(app: AttritionApp) -> None:
     settings = app.settings
-    tps = [
-        TopicPartition(topic, p)
-        for topic in consumed_topics(settings)
-        for p in range(settings.topics.partitions)
-    ]
     topics = consumed_topics(settings)
+    tps = [TopicPartition(topic, p) for topic in topics for p in range(settings.topics.partitions)]
     highest: dict[TopicPartition, int] = {}
     known_ids: dict[str, UUID] = {}
     read = PartitionsRead()
