@@ -114,12 +114,11 @@ async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicParti
 
 async def follow_deltas(settings: Settings, fanout: DeltaFanout) -> None:
     """Offer each delta written from now on to the fan-out, until cancelled."""
-    wait: dict[str, Any] = {}
+    consumer = groupless_consumer(settings)
     if settings.embedded_broker:
-        from attrition.broker.tansu_fetch_wait import EMBEDDED_FETCH_WAIT_MS
+        from attrition.broker.tansu_fetch_wait import start_with_adaptive_wait
 
-        wait["fetch_max_wait_ms"] = EMBEDDED_FETCH_WAIT_MS
-    consumer = groupless_consumer(settings, **wait)
+        start_with_adaptive_wait(consumer)
     await consumer.start()
     try:
         tps = await _partitions(consumer, settings.topics.deltas)
