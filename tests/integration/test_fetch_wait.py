@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
+import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from attrition.broker.tansu_fetch_wait import (
@@ -18,6 +20,7 @@ from attrition.broker.tansu_fetch_wait import (
 from attrition.broker.topic_admin import ensure_topics
 from attrition.broker.topic_reader import groupless_consumer
 from attrition.settings import Settings
+from attrition.stream.delta_stream import deltas_reader
 
 IDLE_SECONDS = 2.0
 
@@ -94,15 +97,20 @@ async def test_an_idle_consumer_fetches_seldom_and_a_record_brings_the_short_wai
         await consumer.stop()
 
 
-async def test_the_worker_consumer_of_an_embedded_app_adapts_its_wait(
-    pipeline_settings: Settings,
-) -> None:
+def _worker_consumer(settings: Settings) -> AIOKafkaConsumer:
     from attrition.stream.app import create_app
 
-    await ensure_topics(pipeline_settings)
-    app = create_app(pipeline_settings)
+    app = create_app(settings)
     # What Faust's consumer thread builds and starts for the worker.
-    consumer = app.consumer._thread._create_worker_consumer(app.transport)  # type: ignore[attr-defined]
+    return app.consumer._thread._create_worker_consumer(app.transport)  # type: ignore[attr-defined,no-any-return]
+
+
+@pytest.mark.parametrize("build", [_worker_consumer, deltas_reader], ids=["worker", "delta-stream"])
+async def test_the_consumers_of_an_embedded_worker_adapt_their_wait(
+    pipeline_settings: Settings, build: Callable[[Settings], AIOKafkaConsumer]
+) -> None:
+    await ensure_topics(pipeline_settings)
+    consumer = build(pipeline_settings)
     await consumer.start()
     try:
         tp = TopicPartition(pipeline_settings.topics.loss_events, 0)

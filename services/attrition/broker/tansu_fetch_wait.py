@@ -48,33 +48,29 @@ class FetchWait:
         return self.current_ms
 
 
-def adapt_fetch_wait(fetcher: Any, wait: FetchWait | None = None) -> FetchWait:
-    """Make an aiokafka `Fetcher` set its next fetch's wait by `wait` after every response.
-
-    The fetcher builds each request from its `_fetch_max_wait_ms`, and its fetch routine looks
-    its `_proc_fetch_request` up on the instance for every fetch; the wrapper's result is the
-    method's own (whether the response added records, `needs_wakeup`)."""
-    policy = wait or FetchWait()
-    fetcher._fetch_max_wait_ms = policy.current_ms
-    process = fetcher._proc_fetch_request
-
-    async def _proc_fetch_request(assignment: Any, node_id: int, request: Any) -> bool:
-        brought = bool(await process(assignment, node_id, request))
-        fetcher._fetch_max_wait_ms = policy.after(brought)
-        return brought
-
-    fetcher._proc_fetch_request = _proc_fetch_request
-    return policy
-
-
 def start_with_adaptive_wait(consumer: Any) -> None:
-    """Have `consumer` (an AIOKafkaConsumer not yet started) adapt its fetch wait once started:
-    the fetcher is built in `start()`."""
+    """Give `consumer` (an AIOKafkaConsumer not yet started) the adaptive wait.
+
+    Its fetcher is built in `start()` from the consumer's `_fetch_max_wait_ms`, so the first
+    fetches already wait `EMBEDDED_FETCH_WAIT_MS`; once started, the fetcher's own
+    `_fetch_max_wait_ms`, which it builds each request from, is set after every response. The
+    fetch routine looks `_proc_fetch_request` up on the instance for every fetch; the
+    wrapper's result is the method's own (whether the response added records)."""
+    consumer._fetch_max_wait_ms = EMBEDDED_FETCH_WAIT_MS
     start = consumer.start
 
     async def _start() -> None:
         await start()
-        adapt_fetch_wait(consumer._fetcher)
+        fetcher = consumer._fetcher
+        policy = FetchWait()
+        process = fetcher._proc_fetch_request
+
+        async def _proc_fetch_request(assignment: Any, node_id: int, request: Any) -> bool:
+            brought = bool(await process(assignment, node_id, request))
+            fetcher._fetch_max_wait_ms = policy.after(brought)
+            return brought
+
+        fetcher._proc_fetch_request = _proc_fetch_request
 
     consumer.start = _start
 

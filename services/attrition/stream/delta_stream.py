@@ -112,13 +112,20 @@ async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicParti
         await asyncio.sleep(0.5)
 
 
-async def follow_deltas(settings: Settings, fanout: DeltaFanout) -> None:
-    """Offer each delta written from now on to the fan-out, until cancelled."""
+def deltas_reader(settings: Settings) -> AIOKafkaConsumer:
+    """The delta stream's consumer, not started; on the embedded broker with its adaptive
+    fetch wait (broker/tansu_fetch_wait.py)."""
     consumer = groupless_consumer(settings)
     if settings.embedded_broker:
         from attrition.broker.tansu_fetch_wait import start_with_adaptive_wait
 
         start_with_adaptive_wait(consumer)
+    return consumer
+
+
+async def follow_deltas(settings: Settings, fanout: DeltaFanout) -> None:
+    """Offer each delta written from now on to the fan-out, until cancelled."""
+    consumer = deltas_reader(settings)
     await consumer.start()
     try:
         tps = await _partitions(consumer, settings.topics.deltas)
