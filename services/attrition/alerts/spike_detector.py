@@ -76,12 +76,15 @@ class _SeriesState:
     # Indexes derived from the three above (never stored, never compared): their days in
     # order, and `seen` as a heap of (day, id), so that the baseline reads just its days and
     # pruning pops just the expired ones instead of walking every entry on every new day.
+    # `_rate_values[i]` is the rate of `_rate_days[i]`: a baseline's rates are one slice.
     _rate_days: list[date] = field(init=False, compare=False, repr=False)
+    _rate_values: list[float] = field(init=False, compare=False, repr=False)
     _total_days: list[date] = field(init=False, compare=False, repr=False)
     _seen_heap: list[tuple[date, str]] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._rate_days = sorted(self.window)
+        self._rate_values = [self.window[day] for day in self._rate_days]
         self._total_days = sorted(self.totals)
         self._seen_heap = [(day, ident) for ident, day in self.seen.items()]
         heapq.heapify(self._seen_heap)
@@ -89,17 +92,27 @@ class _SeriesState:
     def rates_between(self, start: date, end: date) -> list[float]:
         """The window's rates of the days in [start, end), oldest first."""
         days = self._rate_days
-        return [self.window[d] for d in days[bisect_left(days, start) : bisect_left(days, end)]]
+        return self._rate_values[bisect_left(days, start) : bisect_left(days, end)]
 
     def set_rate(self, day: date, rate: float) -> None:
-        if day not in self.window:
-            insort(self._rate_days, day)
+        days = self._rate_days
+        if day in self.window:
+            self._rate_values[bisect_left(days, day)] = rate
+        elif not days or days[-1] < day:  # the next day in order, the usual case
+            days.append(day)
+            self._rate_values.append(rate)
+        else:
+            at = bisect_left(days, day)
+            days.insert(at, day)
+            self._rate_values.insert(at, rate)
         self.window[day] = rate
 
     def drop_rate(self, day: date) -> None:
         if day in self.window:
             del self.window[day]
-            del self._rate_days[bisect_left(self._rate_days, day)]
+            at = bisect_left(self._rate_days, day)
+            del self._rate_days[at]
+            del self._rate_values[at]
 
     def set_total(self, day: date, total: int) -> None:
         if day not in self.totals:
@@ -114,9 +127,13 @@ class _SeriesState:
         """Drop every day (and every id of a day) before `oldest_kept`."""
         for days, values in ((self._rate_days, self.window), (self._total_days, self.totals)):
             cut = bisect_left(days, oldest_kept)
+            if not cut:
+                continue
             for day in days[:cut]:
                 del values[day]
             del days[:cut]
+            if days is self._rate_days:
+                del self._rate_values[:cut]
         if self.waiting:  # empty for nearly every call: no list built for nothing
             for day in [d for d in self.waiting if d < oldest_kept]:
                 del self.waiting[day]
@@ -169,6 +186,9 @@ class SpikeDetector:
     def __init__(self, settings: AlertSettings | None = None) -> None:
         self.settings = settings or AlertSettings()
         self._states: dict[str, _SeriesState] = {}
+        # Read for every delta: built once from the settings (which a detector never changes).
+        self._window_span = timedelta(days=self.settings.window_days)
+        self._horizon = timedelta(days=self.settings.horizon_days)
 
     # -- state ------------------------------------------------------------------------------
 
@@ -212,8 +232,7 @@ class SpikeDetector:
 
     def _window(self, state: _SeriesState, as_of: date) -> list[float] | None:
         """The window's rates before `as_of`, sorted; None before min history."""
-        start = as_of - timedelta(days=self.settings.window_days)
-        rates = state.rates_between(start, as_of)
+        rates = state.rates_between(as_of - self._window_span, as_of)
         if len(rates) < self.settings.min_history_days:
             return None
         rates.sort()
@@ -226,8 +245,7 @@ class SpikeDetector:
             state = self._states[key] = _SeriesState()
         if delta.delta_id in state.seen:
             return []
-        horizon = timedelta(days=self.settings.horizon_days)
-        if state.newest is not None and delta.as_of < state.newest - horizon:
+        if state.newest is not None and delta.as_of < state.newest - self._horizon:
             return []
         self._remember(state, delta.delta_id, delta.as_of)
         if delta.change is None:
@@ -275,7 +293,7 @@ class SpikeDetector:
     def _judge_waiting(self, state: _SeriesState, added: date) -> list[AlertEvent]:
         """Judge the waiting days whose window a clean rate of `added` has just joined, if they
         now have enough history before them."""
-        last = added + timedelta(days=self.settings.window_days)
+        last = added + self._window_span
         alerts: list[AlertEvent] = []
         for waiting_day in sorted(d for d in state.waiting if added < d <= last):
             rates = self._window(state, waiting_day)
@@ -398,7 +416,7 @@ class SpikeDetector:
         if state.newest is None or day > state.newest:
             state.newest = day
             # Days behind the horizon can never be in a judged day's window again.
-            state.forget_before(day - timedelta(days=self.settings.horizon_days))
+            state.forget_before(day - self._horizon)
         while len(state.seen) > self.settings.max_remembered_ids:
             del state.seen[next(iter(state.seen))]
 

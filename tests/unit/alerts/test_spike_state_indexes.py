@@ -28,6 +28,7 @@ def test_indexes_match_the_plain_state_through_shuffles_repeats_and_evictions() 
             continue
         for key, state in detector._states.items():
             assert state._rate_days == sorted(state.window)
+            assert state._rate_values == [state.window[day] for day in state._rate_days]
             assert state._total_days == sorted(state.totals)
             assert state.newest is not None
             oldest_kept = state.newest - timedelta(days=settings.horizon_days)
@@ -42,6 +43,7 @@ def test_indexes_match_the_plain_state_through_shuffles_repeats_and_evictions() 
             # The stored form rebuilds the same indexes.
             detector.load_key_state(key, detector.key_state(key))
             assert detector._states[key]._rate_days == state._rate_days
+            assert detector._states[key]._rate_values == state._rate_values
 
 
 def test_rates_between_takes_the_half_open_range() -> None:
@@ -52,3 +54,22 @@ def test_rates_between_takes_the_half_open_range() -> None:
     )
     state = detector._states["k"]
     assert state.rates_between(date(2023, 1, 2), date(2023, 1, 4)) == [2.0, 3.0]
+
+
+def test_rates_stay_with_their_days_through_set_drop_and_forget() -> None:
+    detector = SpikeDetector(AlertSettings())
+    detector.load_key_state(
+        "k", {"newest": "2023-01-07", "window": {"2023-01-02": 2.0, "2023-01-05": 5.0}}
+    )
+    state = detector._states["k"]
+    state.set_rate(date(2023, 1, 6), 6.0)  # after the last day
+    state.set_rate(date(2023, 1, 1), 1.0)  # before the first
+    state.set_rate(date(2023, 1, 3), 3.0)  # between two
+    state.set_rate(date(2023, 1, 5), 50.0)  # a day's rate replaced
+    state.drop_rate(date(2023, 1, 2))
+    state.drop_rate(date(2023, 1, 4))  # never had one
+    every = (date(2023, 1, 1), date(2023, 1, 8))
+    assert state.rates_between(*every) == [1.0, 3.0, 50.0, 6.0]
+    state.forget_before(date(2023, 1, 4))
+    assert state.rates_between(*every) == [50.0, 6.0]
+    assert state.window == {date(2023, 1, 5): 50.0, date(2023, 1, 6): 6.0}
