@@ -25,15 +25,23 @@ SET_PRIVATE: Final = BaseModel.__dict__["__pydantic_private__"].__set__
 EVENT_FIELDS: Final = frozenset(LossEvent.model_fields)
 SPAN_FIELDS: Final = frozenset(TextSpan.model_fields)
 DELTA_FIELDS: Final = frozenset(DeltaEvent.model_fields)
+# One fields-set per model, shared by every instance built here: every field is always set,
+# and pydantic changes only a copy's set (`model_copy` copies it first; a frozen model is
+# never assigned to). A set per instance cost a set's construction each.
+_FIELDS_SETS: Final[dict[type[BaseModel], set[str]]] = {
+    LossEvent: set(EVENT_FIELDS),
+    TextSpan: set(SPAN_FIELDS),
+    DeltaEvent: set(DELTA_FIELDS),
+}
 
 M = TypeVar("M", bound=BaseModel)
 
 
-def built(model: type[M], values: dict[str, object], fields: frozenset[str]) -> M:
-    """A `model` from every one of its fields (`fields`), in declaration order, already valid."""
+def built(model: type[M], values: dict[str, object]) -> M:
+    """A `model` from every one of its fields, in declaration order, already valid."""
     made: M = NEW(model)
     SET_DICT(made, values)
-    SET_FIELDS_SET(made, set(fields))
+    SET_FIELDS_SET(made, _FIELDS_SETS[model])
     SET_EXTRA(made, None)
     SET_PRIVATE(made, None)
     return made
@@ -41,14 +49,14 @@ def built(model: type[M], values: dict[str, object], fields: frozenset[str]) -> 
 
 def span(start: int, end: int, text: str) -> TextSpan:
     """A TextSpan; the caller guarantees 0 <= start <= end."""
-    return built(TextSpan, {"start": start, "end": end, "text": text}, SPAN_FIELDS)
+    return built(TextSpan, {"start": start, "end": end, "text": text})
 
 
 def event(values: dict[str, object]) -> LossEvent:
     """A LossEvent from the parsers' own values."""
-    return built(LossEvent, values, EVENT_FIELDS)
+    return built(LossEvent, values)
 
 
 def delta(values: dict[str, object]) -> DeltaEvent:
     """A DeltaEvent from the ledger's own values."""
-    return built(DeltaEvent, values, DELTA_FIELDS)
+    return built(DeltaEvent, values)

@@ -27,3 +27,13 @@ def test_ledger_deltas_equal_validated_ones_and_survive_json() -> None:
         assert DeltaEvent.model_validate(delta.model_dump()) == delta
         assert DeltaEvent.model_validate_json(orjson.dumps(delta.model_dump(mode="json"))) == delta
         assert delta.model_fields_set == set(DeltaEvent.model_fields)
+
+
+def test_a_copy_with_changes_leaves_the_deltas_it_came_from_alone() -> None:
+    # Deltas built here share one fields-set: a copy must get its own.
+    events = list(loss_events(series_holding(13 * 2, id_prefix="shared")))
+    first, second = (d for e in events[:2] for d in TotalsLedger.for_event(e).apply(e))
+    copied = first.model_copy(update={"replaces": "x"})
+    assert copied.replaces == "x" and first.replaces is None
+    copied.__pydantic_fields_set__.add("not a field")
+    assert first.model_fields_set == second.model_fields_set == set(DeltaEvent.model_fields)
