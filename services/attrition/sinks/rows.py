@@ -25,16 +25,23 @@ def _attr(path: str) -> Column:
     return lambda items: list(map(get, items))
 
 
-def _text(path: str) -> Column:
+def _enum_or_none(path: str) -> Column:
     # The vocabulary's enums are StrEnums: `_value_` is the text itself, and what `.value`
     # returns without the descriptor (read for every value).
     get = attrgetter(path)
     return lambda items: [None if v is None else v._value_ for v in map(get, items)]
 
 
+def _enum(path: str) -> Column:
+    # A StrEnum's str() is str.__str__, in C: the member's text as a plain str.
+    get = attrgetter(path)
+    return lambda items: list(map(str, map(get, items)))
+
+
 def _json_list(path: str) -> Column:
     get = attrgetter(path)  # orjson writes an enum as its value
-    return lambda items: [orjson.dumps(v).decode() for v in map(get, items)]
+    # Most events carry no flags: the empty list's text needs no encoder.
+    return lambda items: [orjson.dumps(v).decode() if v else "[]" for v in map(get, items)]
 
 
 def _float(path: str) -> Column:
@@ -54,18 +61,18 @@ def _utc(path: str) -> Column:
 # event loop: docs/performance.md).
 LOSS_EVENT_TABLE: dict[str, Column] = {
     "event_id": _attr("event_id"), "source_id": _attr("source_id"),
-    "source_kind": _text("source_kind"), "claimant": _text("claimant"),
-    "subject": _text("subject"), "category": _text("category"), "label": _attr("label"),
+    "source_kind": _enum("source_kind"), "claimant": _enum("claimant"),
+    "subject": _enum("subject"), "category": _enum("category"), "label": _attr("label"),
     "as_of": _attr("as_of"), "total": _attr("total"), "delta": _attr("delta"),
-    "period_days": _attr("period_days"), "qualifier": _text("qualifier"), "low": _attr("low"),
-    "high": _attr("high"), "measure": _text("measure"), "span_start": _attr("span.start"),
-    "span_end": _attr("span.end"), "span_text": _attr("span.text"),
-    "official": _attr("official"), "confidence": _float("confidence"),
-    "quality": _json_list("quality"),
+    "period_days": _attr("period_days"), "qualifier": _enum("qualifier"), "low": _attr("low"),
+    "high": _attr("high"), "measure": _enum_or_none("measure"),
+    "span_start": _attr("span.start"), "span_end": _attr("span.end"),
+    "span_text": _attr("span.text"), "official": _attr("official"),
+    "confidence": _float("confidence"), "quality": _json_list("quality"),
 }  # fmt: skip
 DELTA_TABLE: dict[str, Column] = {
-    "delta_id": _attr("delta_id"), "claimant": _text("claimant"), "subject": _text("subject"),
-    "category": _text("category"), "source_kind": _text("source_kind"),
+    "delta_id": _attr("delta_id"), "claimant": _enum("claimant"), "subject": _enum("subject"),
+    "category": _enum("category"), "source_kind": _enum("source_kind"),
     "as_of": _attr("as_of"), "total": _attr("total"), "previous_as_of": _attr("previous_as_of"),
     "previous_total": _attr("previous_total"), "change": _attr("change"),
     "reported_delta": _attr("reported_delta"), "days": _attr("days"),
@@ -73,14 +80,14 @@ DELTA_TABLE: dict[str, Column] = {
     "source_id": _attr("source_id"), "event_id": _attr("event_id"),
 }  # fmt: skip
 ALERT_TABLE: dict[str, Column] = {
-    "alert_id": _attr("alert_id"), "kind": _text("kind"), "claimant": _text("claimant"),
-    "subject": _text("subject"), "category": _text("category"), "as_of": _attr("as_of"),
+    "alert_id": _attr("alert_id"), "kind": _enum("kind"), "claimant": _enum("claimant"),
+    "subject": _enum("subject"), "category": _enum("category"), "as_of": _attr("as_of"),
     "value": _float("value"), "baseline": _float("baseline"), "score": _float("score"),
-    "threshold": _float("threshold"), "severity": _text("severity"),
+    "threshold": _float("threshold"), "severity": _enum("severity"),
     "explanation": _attr("explanation"), "delta_id": _attr("delta_id"),
 }  # fmt: skip
 DEAD_LETTER_TABLE: dict[str, Column] = {
-    "dead_letter_id": _attr("dead_letter_id"), "reason": _text("reason"),
+    "dead_letter_id": _attr("dead_letter_id"), "reason": _enum("reason"),
     "detail": _attr("detail"), "source_topic": _attr("source_topic"),
     "source_key": _attr("source_key"), "source_id": _attr("source_id"),
     "payload_excerpt": _attr("payload_excerpt"), "payload_size": _attr("payload_size"),
