@@ -7,13 +7,14 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
 from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from attrition.sinks.duckdb_sink import IDLE_RELEASE_SECONDS
+from attrition.sinks.duckdb_sink import IDLE_RELEASE_SECONDS, DuckDbWarehouse
 from attrition.sinks.export import export_warehouse
 from attrition.sinks.warehouse import open_warehouse
 from synthetic_losses import CATEGORIES, synthetic_year
@@ -109,3 +110,36 @@ async def test_a_held_write_connection_is_let_go_once_writes_stop(tmp_path: Path
         finally:
             reader.close()
         assert deltas == 3 * len(CATEGORIES)
+
+
+async def test_a_connection_held_long_enough_is_let_go_after_its_last_write_returns(
+    tmp_path: Path,
+) -> None:
+    # Letting go makes DuckDB checkpoint: the write that reaches `hold_seconds` returns (and
+    # its events are acked) first, then readers get their turn.
+    path = tmp_path / "turn.duckdb"
+    data = synthetic_year(start=START, days=2, days_per_batch=1)
+    warehouse = DuckDbWarehouse(str(path), hold_seconds=1e-6)
+    closed_at: list[float] = []
+    close = warehouse._close_held
+
+    def noting_close() -> None:
+        if warehouse._held is not None:
+            closed_at.append(time.monotonic())
+        close()
+
+    warehouse._close_held = noting_close  # type: ignore[method-assign]
+    await warehouse.open()
+    try:
+        await warehouse.write(data.batches[0])
+        returned = time.monotonic()
+        assert closed_at == []  # still held when the write returned
+        assert warehouse._closer is not None
+        await warehouse._closer
+        assert len(closed_at) == 1 and closed_at[0] >= returned
+        reader = duckdb.connect(str(path), read_only=True)  # let go: no wait, no retry
+        reader.close()
+        await warehouse.write(data.batches[1])  # connects again after the readers' turn
+        assert (await warehouse.counts())["deltas"] == 2 * len(CATEGORIES)
+    finally:
+        await warehouse.close()
