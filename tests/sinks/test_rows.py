@@ -18,6 +18,7 @@ from attrition.contracts.vocabulary import (
     Subject,
 )
 from attrition.sinks.rows import (
+    CHUNK_EVENTS,
     DELTA_COLUMNS,
     DELTA_TABLE,
     LOSS_EVENT_COLUMNS,
@@ -86,3 +87,15 @@ def test_enums_are_plain_text_and_lists_json_text() -> None:
     assert columns["flags"] == [orjson.dumps(d.flags).decode() for d in deltas]
     assert columns["flags"][0] == "[]"
     assert all(type(v) is str for v in columns["category"] + columns["source_kind"])
+
+
+def test_a_batch_read_in_chunks_gives_each_column_in_the_batch_order() -> None:
+    categories = list(Category)
+    events = [
+        _loss(categories[n % len(categories)], [QualityFlag.unknown_label] * (n % 2))
+        for n in range(2 * CHUNK_EVENTS + 7)
+    ]
+    events = [e.model_copy(update={"event_id": f"e{n}", "total": n}) for n, e in enumerate(events)]
+    whole = [column(events) for column in LOSS_EVENT_TABLE.values()]
+    assert column_values(LOSS_EVENT_TABLE, events) == whole
+    assert whole[LOSS_EVENT_COLUMNS.index("total")] == list(range(len(events)))
