@@ -100,7 +100,7 @@ DEAD_LETTER_COLUMNS = tuple(DEAD_LETTER_TABLE)
 
 
 #: Events read per round of column passes: a round's events stay in the core's cache from the
-#: first column to the last (128 loss events are about 400 KB with their spans and strings).
+#: first column to the last (128 loss events are about 150 KB with their spans and strings).
 CHUNK_EVENTS = 128
 
 
