@@ -22,16 +22,17 @@ SET_FIELDS_SET: Final = BaseModel.__dict__["__pydantic_fields_set__"].__set__
 SET_EXTRA: Final = BaseModel.__dict__["__pydantic_extra__"].__set__
 SET_PRIVATE: Final = BaseModel.__dict__["__pydantic_private__"].__set__
 
-EVENT_FIELDS: Final = frozenset(LossEvent.model_fields)
-SPAN_FIELDS: Final = frozenset(TextSpan.model_fields)
-DELTA_FIELDS: Final = frozenset(DeltaEvent.model_fields)
-# One fields-set per model, shared by every instance built here: every field is always set,
-# and pydantic changes only a copy's set (`model_copy` copies it first; a frozen model is
-# never assigned to). A set per instance cost a set's construction each.
+# One fields-set per model, shared by every instance built here (and by the report parser's
+# inlined loop): every field is always set, and pydantic changes only a copy's set
+# (`model_copy` copies it first; a frozen model is never assigned to). A set per instance
+# cost a set's construction each.
+EVENT_FIELDS_SET: Final = set(LossEvent.model_fields)
+SPAN_FIELDS_SET: Final = set(TextSpan.model_fields)
+DELTA_FIELDS_SET: Final = set(DeltaEvent.model_fields)
 _FIELDS_SETS: Final[dict[type[BaseModel], set[str]]] = {
-    LossEvent: set(EVENT_FIELDS),
-    TextSpan: set(SPAN_FIELDS),
-    DeltaEvent: set(DELTA_FIELDS),
+    LossEvent: EVENT_FIELDS_SET,
+    TextSpan: SPAN_FIELDS_SET,
+    DeltaEvent: DELTA_FIELDS_SET,
 }
 
 M = TypeVar("M", bound=BaseModel)

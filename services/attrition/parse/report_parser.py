@@ -94,12 +94,8 @@ _SET_DICT: Final = trusted.SET_DICT
 _SET_FIELDS_SET: Final = trusted.SET_FIELDS_SET
 _SET_EXTRA: Final = trusted.SET_EXTRA
 _SET_PRIVATE: Final = trusted.SET_PRIVATE
-_EVENT_FIELDS: Final = trusted.EVENT_FIELDS
-_SPAN_FIELDS: Final = trusted.SPAN_FIELDS
-# One fields-set shared by every event (and one by every span): every field is always set,
-# and pydantic only ever changes the set of a copy (frozen models are never assigned to).
-_EVENT_FIELDS_SET: Final = set(_EVENT_FIELDS)
-_SPAN_FIELDS_SET: Final = set(_SPAN_FIELDS)
+_EVENT_FIELDS_SET: Final = trusted.EVENT_FIELDS_SET
+_SPAN_FIELDS_SET: Final = trusted.SPAN_FIELDS_SET
 
 
 def _base_template() -> dict[str, object]:
