@@ -142,8 +142,10 @@ class Settings(BaseSettings):
         default=2.0,
         ge=0,
         description="Longest a worker keeps a DuckDB file's write connection open across "
-        "writes that follow each other (0: connect for every write). Readers such as "
-        "`attrition totals` wait up to about this long while a backfill writes.",
+        "writes that follow each other while another process waits for the file (0: connect "
+        "for every write). Readers such as `attrition totals` ask for their turn and wait up "
+        "to about this long while a backfill writes; while none asks, the connection is kept "
+        "(sinks/duckdb_sink.py).",
     )
     warehouse_retry_seconds: float = Field(
         default=300.0,

@@ -7,6 +7,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -14,7 +15,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from attrition.sinks.duckdb_sink import IDLE_RELEASE_SECONDS, DuckDbWarehouse
+from attrition.sinks.duckdb_sink import (
+    IDLE_RELEASE_SECONDS,
+    DuckDbWarehouse,
+    ask_for_turn,
+    connect,
+    turn_asked,
+    turn_request,
+)
 from attrition.sinks.export import export_warehouse
 from attrition.sinks.warehouse import open_warehouse
 from synthetic_losses import CATEGORIES, synthetic_year
@@ -131,6 +139,7 @@ async def test_a_connection_held_long_enough_is_let_go_after_its_last_write_retu
     warehouse._close_held = noting_close  # type: ignore[method-assign]
     await warehouse.open()
     try:
+        assert ask_for_turn(str(path))  # as a reader waiting in another process does
         await warehouse.write(data.batches[0])
         returned = time.monotonic()
         assert closed_at == []  # still held when the write returned
@@ -143,3 +152,50 @@ async def test_a_connection_held_long_enough_is_let_go_after_its_last_write_retu
         assert (await warehouse.counts())["deltas"] == 2 * len(CATEGORIES)
     finally:
         await warehouse.close()
+
+
+async def test_a_connection_held_long_enough_is_kept_while_no_one_asks_for_a_turn(
+    tmp_path: Path,
+) -> None:
+    # Letting go costs a checkpoint, a pause and a reconnect: for nothing, if no one waits.
+    path = tmp_path / "kept.duckdb"
+    data = synthetic_year(start=START, days=3, days_per_batch=1)
+    async with open_warehouse(f"duckdb:///{path}", hold_seconds=1e-6) as warehouse:
+        assert isinstance(warehouse, DuckDbWarehouse)
+        await warehouse.write(data.batches[0])
+        held = warehouse._held
+        await warehouse.write(data.batches[1])
+        assert held is not None and warehouse._held is held
+        assert not warehouse._close_due and warehouse._closer is None
+        ask_for_turn(str(path))
+        await warehouse.write(data.batches[2])
+        assert warehouse._closer is not None
+        await warehouse._closer
+        assert warehouse._held is None
+        assert (await warehouse.counts())["deltas"] == 3 * len(CATEGORIES)
+
+
+def test_a_waiting_process_asks_for_its_turn_until_it_gets_in(tmp_path: Path) -> None:
+    path = str(tmp_path / "asked.duckdb")
+    holder = duckdb.connect(path)
+    assert not turn_asked(path)
+    release = time.monotonic() + 0.3
+    got_in: list[float] = []
+
+    def reader() -> None:
+        con = connect(path, write=False, lock_timeout=10)
+        got_in.append(time.monotonic())
+        con.close()
+
+    waiting = threading.Thread(target=reader)
+    waiting.start()
+    try:
+        while time.monotonic() < release:
+            time.sleep(0.02)
+        assert turn_asked(path), "a waiting reader asks for a turn"
+    finally:
+        holder.close()
+        waiting.join(10)
+    assert got_in and got_in[0] >= release
+    assert not turn_request(path).exists(), "the request is withdrawn once the reader got in"
+    assert not turn_asked(path)
