@@ -190,6 +190,13 @@ class Settings(BaseSettings):
         "(and under `max_record_bytes`) when its events carry long lines.",
     )
     session_timeout_s: float = Field(default=6.0, gt=0)
+    commit_interval_seconds: float = Field(
+        default=0.25,
+        gt=0,
+        description="How often the worker commits the offsets its stages have acked (Faust's "
+        "broker_commit_interval). A stage that acks the last messages of a burst commits them "
+        "at once (stream/prompt_commits.py); under load, this is the rhythm.",
+    )
     processing_guarantee: Literal["at_least_once", "exactly_once"] = Field(
         default="at_least_once",
         description="exactly_once needs broker transactions (Apache Kafka has them, the "

@@ -78,6 +78,7 @@ def register(app: AttritionApp) -> None:
         quiet_after=2 * batch_seconds,
         on_forget=written.clear,
         sent=states.take_sent,
+        on_quiet_release=app.prompt_commits.request,
     )
     writes.register(app, "alerts")
 

@@ -19,6 +19,7 @@ from attrition.stream import seek_before_fetch
 from attrition.stream.fatal import STOP_GRACE_SECONDS, give_up_in_flight_after
 from attrition.stream.key_partitions import PartitionCount, key_partition, partition_counts
 from attrition.stream.log_format import logging_config
+from attrition.stream.prompt_commits import PromptCommits
 from attrition.stream.shared_decode import SharedDecoder, readers_per_topic
 from attrition.stream.topics import Topics
 
@@ -33,6 +34,7 @@ class AttritionApp(faust.App):
     #: The ids of the topics the worker reads, taken before it read anything (`attrition
     #: worker` sets them): what the broker watch compares its looks with from the first.
     topic_ids_at_start: Mapping[str, UUID] = MappingProxyType({})
+    prompt_commits: PromptCommits
 
     async def on_stop(self) -> None:
         # A graceful stop waits for the messages in flight at most STOP_GRACE_SECONDS.
@@ -88,7 +90,7 @@ def create_app(settings: Settings) -> AttritionApp:
         broker_rebalance_timeout=settings.session_timeout_s,
         table_standby_replicas=settings.standby_replicas,
         # Offsets are what `wait_until_idle` and a restart go by: commit often, it is cheap.
-        broker_commit_interval=0.25,
+        broker_commit_interval=settings.commit_interval_seconds,
         consumer_auto_offset_reset="earliest",
         producer_linger=0.005,
         producer_max_request_size=settings.max_record_bytes,
@@ -104,6 +106,7 @@ def create_app(settings: Settings) -> AttritionApp:
     app.topics_ = Topics.declare(app, settings)
     app.partition_counts = partition_counts(app)
     app.decoder = SharedDecoder(readers_per_topic(settings), reads_here=_reads_here(app))
+    app.prompt_commits = PromptCommits(app)
 
     from attrition.stream import (
         alert_agent,

@@ -46,9 +46,11 @@ class DeferredWrites:
         quiet_after: float,
         on_forget: Callable[[], None] = lambda: None,
         sent: Callable[[], Sequence[Awaitable[Any]]] = list,
+        on_quiet_release: Callable[[], None] = lambda: None,
     ) -> None:
         self._write = write
         self._on_forget = on_forget
+        self._on_quiet_release = on_quiet_release
         self._sent = sent
         self._delivering: set[asyncio.Future[None]] = set()
         self.failed: BaseException | None = None
@@ -97,6 +99,8 @@ class DeferredWrites:
         if self.failed is not None:
             return
         self._last_flush = time.monotonic()
+        # The input has stopped: once released, these are a burst's last messages here.
+        quiet = self._last_flush - self._last_batch >= self.quiet_after
         changed, self._changed = self._changed, {}
         try:
             for key, last in changed.items():
@@ -108,14 +112,19 @@ class DeferredWrites:
         flushed, self._held = self._held, []
         sends = self._sent()
         if not sends:
-            release(flushed)
+            self._release(flushed, quiet)
             return
-        delivering = asyncio.ensure_future(self._release_when_delivered(sends, flushed))
+        delivering = asyncio.ensure_future(self._release_when_delivered(sends, flushed, quiet))
         self._delivering.add(delivering)
         delivering.add_done_callback(self._delivering.discard)
 
+    def _release(self, flushed: Sequence[Any], quiet: bool) -> None:
+        release(flushed)
+        if quiet:
+            self._on_quiet_release()
+
     async def _release_when_delivered(
-        self, sends: Sequence[Awaitable[Any]], flushed: Sequence[Any]
+        self, sends: Sequence[Awaitable[Any]], flushed: Sequence[Any], quiet: bool
     ) -> None:
         try:
             await asyncio.gather(*sends)
@@ -126,7 +135,7 @@ class DeferredWrites:
             self.failed = exc
             self._held.extend(flushed)  # abandoned with the rest when the worker stops
             return
-        release(flushed)
+        self._release(flushed, quiet)
 
     async def delivered(self) -> None:
         """Wait until every flushed state's changelog records are delivered (and acked)."""

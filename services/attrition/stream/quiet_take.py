@@ -19,18 +19,23 @@ a `finally` (stream/batches.py builds the at-least-once holds on that)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 __all__ = ["take_until_quiet"]
 
 
 def take_until_quiet(
-    stream: Any, max_: int, within: float, quiet: float
+    stream: Any,
+    max_: int,
+    within: float,
+    quiet: float,
+    on_drained: Callable[[], None] = lambda: None,
 ) -> AsyncGenerator[list[Any], None]:
     """Batches of at most `max_` events of `stream` (see the module's docstring). Use it like
-    `stream.take_events(max_, within=within)`."""
-    batches = _batches(stream, max_, within, quiet)
+    `stream.take_events(max_, within=within)`. `on_drained` is called once a batch is acked
+    and nothing more is buffered: the end of a burst (stream/prompt_commits.py)."""
+    batches = _batches(stream, max_, within, quiet, on_drained)
     # As Faust does for its own takes: the stream closes the generator when it stops, so its
     # processor is removed even if no one finishes iterating it.
     stream._active_agens.add(batches)
@@ -38,7 +43,7 @@ def take_until_quiet(
 
 
 async def _batches(
-    stream: Any, max_: int, within: float, quiet: float
+    stream: Any, max_: int, within: float, quiet: float, on_drained: Callable[[], None]
 ) -> AsyncGenerator[list[Any], None]:
     loop = asyncio.get_running_loop()
     events: list[Any] = []
@@ -107,6 +112,8 @@ async def _batches(
                 for event in batch:
                     await stream.ack(event)
                 came_back = loop.time()
+                if not events:
+                    on_drained()
     finally:
         stream.enable_acks = acks_were
         stream._processors.remove(add_to_buffer)

@@ -90,6 +90,7 @@ def register(app: AttritionApp) -> None:
                     settings.sink_batch_size,
                     settings.sink_batch_seconds,
                     settings.sink_quiet_seconds,
+                    on_drained=app.prompt_commits.request,
                 ):
                     await write_batch(batch)
 

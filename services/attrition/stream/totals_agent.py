@@ -133,6 +133,7 @@ def register(app: AttritionApp) -> None:
         quiet_after=2 * batch_seconds,
         on_forget=forget_live,
         sent=ledgers.take_sent,
+        on_quiet_release=app.prompt_commits.request,
     )
     writes.register(app, "totals")
 

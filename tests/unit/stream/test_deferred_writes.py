@@ -218,3 +218,36 @@ async def test_a_batch_that_fails_is_forgotten_and_its_error_passed_on() -> None
     await deferred.flush()
     # Held, never acked: the message is redelivered after a restart.
     assert written == [] and batch[0].refs == 1 and batch[0].acks == 0
+
+
+
+async def test_a_flush_on_quiet_input_reports_the_release_and_one_under_load_does_not() -> None:
+    """The end of a burst asks for a commit (stream/prompt_commits.py); a flush under load
+    leaves it to the commit timer."""
+    released: list[str] = []
+
+    async def write(key: bytes, last: object) -> None:
+        pass
+
+    def deferred(flush_every: float, name: str) -> DeferredWrites:
+        return DeferredWrites(
+            write,
+            flush_every=flush_every,
+            quiet_after=0.05,
+            on_quiet_release=lambda: released.append(name),
+        )
+
+    under_load = deferred(0.0, "under load")
+    busy = Message("a")
+    under_load.changed(b"a", busy)
+    await under_load.batch_done([busy])  # flushed at once: the interval has run
+    assert busy.acks == 1 and released == []
+
+    stopped = deferred(60.0, "stopped")
+    last = Message("b")
+    stopped.changed(b"b", last)
+    await stopped.batch_done([last])
+    time.sleep(0.06)
+    assert stopped.due()
+    await stopped.flush()  # as the timer does once the input is quiet
+    assert last.acks == 1 and released == ["stopped"]

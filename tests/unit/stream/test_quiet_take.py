@@ -131,3 +131,27 @@ async def test_what_is_buffered_goes_to_the_agent_once_more_when_the_stream_stop
         await asyncio.sleep(0.2)
     assert [values for _, values in recorder.batches] == [[0, 1, 2]]
     assert all(message.acked for message in recorder.messages)
+
+
+async def test_a_drained_buffer_is_reported_once_its_batches_are_acked() -> None:
+    """`on_drained`: what asks for a prompt commit at the end of a burst
+    (stream/prompt_commits.py). Never while messages are buffered, never before the acks."""
+    drained: list[tuple[int, bool]] = []
+
+    def take(stream: Any, max_: int, within: float, quiet: float) -> AsyncGenerator[Any, None]:
+        def report() -> None:
+            taken = recorder.messages
+            drained.append((len(taken), all(m.acked for m in taken)))
+
+        return take_until_quiet(stream, max_, within, quiet, on_drained=report)
+
+    recorder = Recorder(take, max_=2, within=0.05, quiet=0.05)
+    async with recorder.agent.test_context() as ctx:
+        await _put(ctx, range(5))
+        await asyncio.sleep(0.3)
+        assert drained and drained[-1] == (5, True)
+        reports = len(drained)
+        await _put(ctx, range(5, 6))
+        await asyncio.sleep(0.3)
+        assert drained[reports:] == [(6, True)]
+    assert all(acked for _, acked in drained)
