@@ -220,7 +220,6 @@ async def test_a_batch_that_fails_is_forgotten_and_its_error_passed_on() -> None
     assert written == [] and batch[0].refs == 1 and batch[0].acks == 0
 
 
-
 async def test_a_flush_on_quiet_input_reports_the_release_and_one_under_load_does_not() -> None:
     """The end of a burst asks for a commit (stream/prompt_commits.py); a flush under load
     leaves it to the commit timer."""
