@@ -38,8 +38,8 @@ from typing import Any, TypeVar
 import duckdb
 import pyarrow as pa
 
-from attrition.sinks import migrations, statements
-from attrition.sinks.statements import Upsert
+from attrition.sinks import frame_rows, migrations, statements
+from attrition.sinks.statements import FramedUpsert, Upsert
 from attrition.sinks.warehouse import TABLES, Warehouse, WriteBatch
 
 T = TypeVar("T")
@@ -194,6 +194,15 @@ def run_steps(con: Connection, steps: Sequence[statements.Step]) -> None:
                     con.execute(step.insert_from(_BATCH_RELATION))
                 finally:
                     con.unregister(_BATCH_RELATION)
+            elif isinstance(step, FramedUpsert):
+                con.register(_BATCH_RELATION, frame_rows.frames_table(step.table, step.frames))
+                try:
+                    con.execute(
+                        f"INSERT INTO {step.table} ({', '.join(step.columns)}) "
+                        f"{frame_rows.select_rows(step.table, _BATCH_RELATION)} {step.conflict}"
+                    )
+                finally:
+                    con.unregister(_BATCH_RELATION)
             else:
                 sql, params = step
                 con.execute(sql.replace("%s", "?"), params)
@@ -308,7 +317,7 @@ class DuckDbWarehouse(Warehouse):
     # -- writes ----------------------------------------------------------------------------
 
     async def write(self, batch: WriteBatch) -> None:
-        steps = statements.write_steps(batch)
+        steps = statements.write_steps(batch, framed=True)
         if not steps:
             return
         if self._memory or self.hold_seconds <= 0:

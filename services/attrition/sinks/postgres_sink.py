@@ -17,7 +17,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from attrition.sinks import migrations, statements
-from attrition.sinks.statements import Upsert
+from attrition.sinks.statements import FramedUpsert, Upsert
 from attrition.sinks.warehouse import TABLES, Warehouse, WriteBatch
 
 # Arbitrary, fixed: the advisory-lock id every attrition process takes to migrate.
@@ -87,6 +87,8 @@ class PostgresWarehouse(Warehouse):
         conn = await self._connection()
         async with self._lock, conn.transaction():
             for step in steps:
+                if isinstance(step, FramedUpsert):  # only asked for by DuckDB (`framed`)
+                    raise TypeError("PostgreSQL writes rows from the events, not their frames")
                 for sql, params in step.values_statements() if isinstance(step, Upsert) else [step]:
                     await conn.execute(sql, params)
 

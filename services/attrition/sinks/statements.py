@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from attrition.sinks.rows import (
@@ -73,18 +74,7 @@ class Upsert:
 
     @property
     def _conflict(self) -> str:
-        keys = PRIMARY_KEYS[self.table]
-        if not self.update:
-            return f"ON CONFLICT ({', '.join(keys)}) DO NOTHING"
-        keep = KEEP_WHEN_NULL.get(self.table, frozenset())
-        assignments = ", ".join(
-            f"{c} = COALESCE(excluded.{c}, {self.table}.{c})"
-            if c in keep
-            else f"{c} = excluded.{c}"
-            for c in self.columns
-            if c not in keys
-        )
-        return f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {assignments}"
+        return conflict_clause(self.table, self.columns, self.update)
 
     def values_statements(self) -> list[Statement]:
         one = "(" + ", ".join(["%s"] * len(self.columns)) + ")"
@@ -109,7 +99,38 @@ class Upsert:
         )
 
 
-Step = Upsert | Statement
+def conflict_clause(table: str, columns: Sequence[str], update: bool) -> str:
+    """What an upsert into `table` does with a row whose primary key is there already."""
+    keys = PRIMARY_KEYS[table]
+    if not update:
+        return f"ON CONFLICT ({', '.join(keys)}) DO NOTHING"
+    keep = KEEP_WHEN_NULL.get(table, frozenset())
+    assignments = ", ".join(
+        f"{c} = COALESCE(excluded.{c}, {table}.{c})" if c in keep else f"{c} = excluded.{c}"
+        for c in columns
+        if c not in keys
+    )
+    return f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {assignments}"
+
+
+@dataclass(frozen=True)
+class FramedUpsert:
+    """DuckDB: an `Upsert` whose rows are read from the framed messages that hold them
+    (sinks/frame_rows.py), not from the event objects. Only for a batch without a repeated id:
+    which of two rows of one id stands is decided in Python (`rows.unique_by_id`,
+    `rows.unique_deltas`)."""
+
+    table: str
+    columns: Sequence[str]
+    frames: Sequence[bytes]
+    update: bool
+
+    @property
+    def conflict(self) -> str:
+        return conflict_clause(self.table, self.columns, self.update)
+
+
+Step = Upsert | FramedUpsert | Statement
 
 #: Columns an update keeps when the new row has NULL there.
 KEEP_WHEN_NULL: dict[str, frozenset[str]] = {"deltas": frozenset({"replaces"})}
@@ -188,21 +209,39 @@ SET total = excluded.total, as_of = excluded.as_of, delta_id = excluded.delta_id
     return sql, params
 
 
-def write_steps(batch: WriteBatch) -> list[Step]:
-    """What writing a batch runs, in order; empty for an empty batch."""
+def _each_once(events: Sequence[Any], id_field: str) -> bool:
+    get = attrgetter(id_field)
+    return len(set(map(get, events))) == len(events)
+
+
+def write_steps(batch: WriteBatch, *, framed: bool = False) -> list[Step]:
+    """What writing a batch runs, in order; empty for an empty batch. With `framed` (DuckDB),
+    loss events and deltas that came with their messages and hold no id twice are written
+    from those (`FramedUpsert`)."""
     steps: list[Step] = []
-    losses = unique_by_id(batch.loss_events, "event_id")
-    if losses:
+    losses = batch.loss_events
+    if framed and batch.loss_event_frames and _each_once(losses, "event_id"):
+        steps.append(
+            FramedUpsert("loss_events", LOSS_EVENT_COLUMNS, batch.loss_event_frames, update=False)
+        )
+    elif losses := unique_by_id(losses, "event_id"):
         values = column_values(LOSS_EVENT_TABLE, losses)
         steps.append(Upsert("loss_events", LOSS_EVENT_COLUMNS, values, update=False))
-    deltas = unique_deltas(batch.deltas)
-    if deltas:
+    deltas = batch.deltas
+    keys: list[tuple[str, str, str, str]] = []
+    if framed and batch.delta_frames and _each_once(deltas, "delta_id"):
+        steps.append(FramedUpsert("deltas", DELTA_COLUMNS, batch.delta_frames, update=True))
+        keys = sorted(
+            {(str(d.claimant), str(d.subject), str(d.category), str(d.source_kind)) for d in deltas}
+        )
+    elif deltas := unique_deltas(deltas):
         values = column_values(DELTA_TABLE, deltas)
         # A re-sent delta id carries its latest source and flags; `replaces` is kept when the
         # re-send has none (see rows.unique_deltas).
         steps.append(Upsert("deltas", DELTA_COLUMNS, values, update=True))
-        steps.append((SUPERSEDE, []))
         keys = sorted(set(zip(*(values[_DELTA_COLUMN[c]] for c in TOTALS_KEY), strict=True)))
+    if keys:
+        steps.append((SUPERSEDE, []))
         steps.append(_refresh_totals(keys))
     alerts = unique_by_id(batch.alerts, "alert_id")
     if alerts:

@@ -34,6 +34,11 @@ class WriteBatch:
     deltas: Sequence[DeltaEvent] = field(default_factory=tuple)
     alerts: Sequence[AlertEvent] = field(default_factory=tuple)
     dead_letters: Sequence[DeadLetter] = field(default_factory=tuple)
+    #: The framed messages (contracts/batches.py) that hold exactly `loss_events`, in any
+    #: order, or nothing: DuckDB reads the rows from them (sinks/frame_rows.py).
+    loss_event_frames: Sequence[bytes] = field(default_factory=tuple)
+    #: The same for `deltas`.
+    delta_frames: Sequence[bytes] = field(default_factory=tuple)
 
     def __len__(self) -> int:
         return len(self.loss_events) + len(self.deltas) + len(self.alerts) + len(self.dead_letters)

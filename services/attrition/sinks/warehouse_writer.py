@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from attrition.sinks.warehouse import Warehouse, WriteBatch, open_warehouse
 
@@ -167,4 +167,13 @@ def _merged(batches: list[WriteBatch]) -> WriteBatch:
         deltas=[e for b in batches for e in b.deltas],
         alerts=[e for b in batches for e in b.alerts],
         dead_letters=[e for b in batches for e in b.dead_letters],
+        # The frames hold the merged events only if every part that has events came with its.
+        loss_event_frames=_all_frames([(b.loss_events, b.loss_event_frames) for b in batches]),
+        delta_frames=_all_frames([(b.deltas, b.delta_frames) for b in batches]),
     )
+
+
+def _all_frames(parts: list[tuple[Sequence[object], Sequence[bytes]]]) -> list[bytes]:
+    if any(events and not frames for events, frames in parts):
+        return []
+    return [frame for _, frames in parts for frame in frames]

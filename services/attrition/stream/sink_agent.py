@@ -37,16 +37,19 @@ def _decode_all(
     what: str,
     keyed: bool,
     partitions: PartitionCount,
-) -> tuple[list[Any], list[tuple[Any, str]]]:
-    """Every event of a batch, and the messages that gave none, each with why. On the
+) -> tuple[list[Any], list[bytes], list[tuple[Any, str]]]:
+    """Every event of a batch, the framed messages that hold exactly those events (on the
+    keyed topics; sinks/frame_rows.py), and the messages that gave none, each with why. On the
     loss-events and deltas topics (`keyed`), a message that does not decode or holds events of
     another partition's keys is skipped and not returned: the totals and alert stages refuse
     those too and record them as dead letters, so the warehouse never holds events the totals
     were not computed from. Only the sinks read the alerts and dead-letters topics: a message
     there that does not decode is theirs to record."""
     if keyed:
-        by_key, _, _ = unpack_by_key(batch, decode, what, partitions)
-        return [event for events, _ in by_key.values() for event in events], []
+        by_key, _, skipped = unpack_by_key(batch, decode, what, partitions)
+        left_out = {id(event) for event, _ in skipped}
+        frames = [_bytes(e.message.value) for e in batch if id(e) not in left_out]
+        return [event for events, _ in by_key.values() for event in events], frames, []
     decoded: list[Any] = []
     refused: list[tuple[Any, str]] = []
     for event in batch:
@@ -55,7 +58,11 @@ def _decode_all(
         except ValidationError as exc:
             log.error("undecodable %s refused by the sink: %s", what, exc)
             refused.append((event, f"not a valid {what}: {validation_summary(exc)}"))
-    return decoded, refused
+    return decoded, [], refused
+
+
+def _bytes(value: Any) -> bytes:
+    return value if isinstance(value, bytes) else bytes(value)
 
 
 def register(app: AttritionApp) -> None:
@@ -74,7 +81,7 @@ def register(app: AttritionApp) -> None:
     def sink(
         channel: Any,
         decode: Callable[[bytes], list[Any]],
-        to_batch: Callable[[list[Any]], WriteBatch],
+        to_batch: Callable[[list[Any], list[bytes]], WriteBatch],
         name: str,
         what: str,
         keyed: bool = False,
@@ -100,7 +107,7 @@ def register(app: AttritionApp) -> None:
             (fatal.stop_on_failure), the batch left to the next one."""
             # Held until the write returns: a failed write must not be acked.
             hold(batch)
-            events, refused = _decode_all(
+            events, frames, refused = _decode_all(
                 lambda m: app.decoder.events(m, decode), batch, what, keyed, app.partition_counts
             )
             # Sent before the ack: Faust flushes the producer before it commits the offsets.
@@ -108,7 +115,7 @@ def register(app: AttritionApp) -> None:
             metrics.events_in.labels(topic_name).inc(len(events))
             if events:
                 try:
-                    await writer.write(to_batch(events))
+                    await writer.write(to_batch(events, frames))
                 except WarehouseUnavailable:
                     if not writer.closing:
                         raise
@@ -123,7 +130,7 @@ def register(app: AttritionApp) -> None:
     sink(
         topics.loss_events,
         decode_loss_batch,
-        lambda e: WriteBatch(loss_events=e),
+        lambda e, f: WriteBatch(loss_events=e, loss_event_frames=f),
         "attrition.sink.loss-events",
         "loss-event batch",
         keyed=True,
@@ -131,7 +138,7 @@ def register(app: AttritionApp) -> None:
     sink(
         topics.deltas,
         decode_delta_batch,
-        lambda e: WriteBatch(deltas=e),
+        lambda e, f: WriteBatch(deltas=e, delta_frames=f),
         "attrition.sink.deltas",
         "delta batch",
         keyed=True,
@@ -139,14 +146,14 @@ def register(app: AttritionApp) -> None:
     sink(
         topics.alerts,
         decode_single(AlertEvent),
-        lambda e: WriteBatch(alerts=e),
+        lambda e, f: WriteBatch(alerts=e),
         "attrition.sink.alerts",
         "alert",
     )
     sink(
         topics.dead_letters,
         decode_single(DeadLetter),
-        lambda e: WriteBatch(dead_letters=e),
+        lambda e, f: WriteBatch(dead_letters=e),
         "attrition.sink.dead-letters",
         "dead letter",
     )
