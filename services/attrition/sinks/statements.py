@@ -1,7 +1,9 @@
 """The SQL both engines run, with `%s` placeholders (the DuckDB sink swaps them for `?`).
 
 A batch becomes an ordered list of steps (upserts and statements); each engine only executes
-them inside one transaction. One list for both is what makes their results identical.
+them inside one transaction. One list for both is what makes their results identical. (DuckDB
+reads the rows of loss events and deltas from the messages they came in, where it can:
+`FramedUpsert`, sinks/frame_rows.py, whose test holds those rows equal to these.)
 
 Supersession: a delta with `replaces = X` marks X superseded. It is derived from the whole
 `deltas` table after the batch's rows are in, so it does not matter whether X arrives before,
