@@ -31,10 +31,39 @@ def install() -> None:
     if _installed:
         return
     from faust.tables.recovery import Recovery
+    from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 
     Recovery.on_recovery_completed = _seeking_first(Recovery.on_recovery_completed)  # type: ignore[method-assign,assignment]
     Recovery._resume_streams = _seeking_first(Recovery._resume_streams)  # type: ignore[method-assign,assignment]
+    AIOKafkaConsumerThread.verify_event_path = _positioned_only(  # type: ignore[method-assign,assignment]
+        AIOKafkaConsumerThread.verify_event_path
+    )
     _installed = True
+
+
+def _positioned_only(
+    verify: Callable[[Any, float, Any], None],
+) -> Callable[[Any, float, Any], None]:
+    """Faust's check that a partition's stream is moving, skipped while the partition has no
+    position yet.
+
+    The seek to the beginning below leaves a partition awaiting its reset until the next fetch
+    resolves it; Faust's check (`_commit_livelock_detector`, every 2.5 commit intervals) reads
+    aiokafka's `position` regardless, which asserts that there is one, and the assertion crashed
+    the consumer: seen once in CI, a worker restarted after another had stopped on a
+    warehouse outage exited 1. A partition without a position has nothing to check yet."""
+
+    def verify_event_path(self: Any, now: float, tp: Any) -> None:
+        consumer = self._consumer
+        subscription = None if consumer is None else consumer._fetcher._subscriptions.subscription
+        assignment = None if subscription is None else subscription.assignment
+        if assignment is not None:
+            state = assignment.state_value(TopicPartition(tp.topic, tp.partition))
+            if state is not None and not state.has_valid_position:
+                return None
+        return verify(self, now, tp)
+
+    return verify_event_path
 
 
 def _seeking_first(
