@@ -9,7 +9,7 @@ what the bench's pipeline row times; in logged runs of that row the last commit 
 after the last write (0.1 s on average, a twentieth of the row).
 
 So a stage that has just acked the last messages it holds asks for a commit (`request`). It is
-Faust's own commit (`app.commit`): one at a time, and only what every reader of a partition has
+Faust's own commit (`consumer.commit`): one at a time, and only what every reader of a partition has
 acked, so nothing is committed sooner than the timer would have; it only comes sooner."""
 
 from __future__ import annotations
@@ -40,11 +40,12 @@ class PromptCommits:
         again = True
         while again and not self._app.should_stop:
             self._again = False
+            consumer = self._app.consumer
             try:
-                # False when another commit was running: it may have been taken before these
-                # acks, so commit once more after it.
-                if not await self._app.commit(None):
-                    await self._app.commit(None)
+                # One commit at a time, and one running now may have been taken before these
+                # acks: Faust's commit would only wait for it, so wait first, then commit.
+                await consumer.maybe_wait_for_commit_to_finish()
+                await consumer.commit()
             except Exception as exc:  # the timer's next commit takes over
                 log.warning("prompt commit failed: %r", exc)
                 return

@@ -90,3 +90,35 @@ async def test_a_failed_seek_leaves_the_consumer_as_it_was() -> None:
     with pytest.raises(ConnectionError):
         await _seeking_first(Recovery.on_recovery_completed)(Recovery(consumer))
     assert "perform_seek" not in vars(consumer)
+
+
+async def test_the_stream_moving_check_waits_for_a_partition_to_have_a_position() -> None:
+    """Faust's livelock check read aiokafka's `position` of a partition our seek to the start
+    had left awaiting its reset, and aiokafka's assertion crashed the consumer."""
+    from types import SimpleNamespace
+
+    from aiokafka.consumer.subscription_state import SubscriptionState
+
+    from attrition.stream.seek_before_fetch import _positioned_only
+
+    subscriptions = SubscriptionState()
+    subscriptions.assign_from_user({TopicPartition("raw", 0)})
+    checked: list[TP] = []
+
+    def verify(thread: Any, now: float, tp: TP) -> None:
+        checked.append(tp)
+        state = subscriptions.subscription.assignment.state_value(TopicPartition("raw", 0))
+        state.position  # noqa: B018 - asserts there is one, as Faust's check reads it
+
+    thread = SimpleNamespace(
+        _consumer=SimpleNamespace(_fetcher=SimpleNamespace(_subscriptions=subscriptions))
+    )
+    guarded = _positioned_only(verify)
+    with pytest.raises(AssertionError):
+        verify(thread, 0.0, TP("raw", 0))  # unguarded: aiokafka's assertion
+    checked.clear()
+    assert guarded(thread, 0.0, TP("raw", 0)) is None
+    assert checked == []  # awaiting its reset: not checked
+    subscriptions.seek(TopicPartition("raw", 0), 5)
+    guarded(thread, 0.0, TP("raw", 0))
+    assert checked == [TP("raw", 0)]  # positioned: Faust's check runs
