@@ -4,13 +4,15 @@ partitions are sought, and a partition with no committed offset is sought to its
 from __future__ import annotations
 
 from collections import defaultdict
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from aiokafka import TopicPartition
+from aiokafka.consumer.subscription_state import SubscriptionState
 from faust.types import TP
 
-from attrition.stream.seek_before_fetch import _seeking_first
+from attrition.stream.seek_before_fetch import _positioned_only, _seeking_first
 
 READ, WRITTEN, FRESH, CHANGELOG = TP("raw", 0), TP("raw", 1), TP("loss", 0), TP("ledger", 0)
 
@@ -95,19 +97,15 @@ async def test_a_failed_seek_leaves_the_consumer_as_it_was() -> None:
 async def test_the_stream_moving_check_waits_for_a_partition_to_have_a_position() -> None:
     """Faust's livelock check read aiokafka's `position` of a partition our seek to the start
     had left awaiting its reset, and aiokafka's assertion crashed the consumer."""
-    from types import SimpleNamespace
-
-    from aiokafka.consumer.subscription_state import SubscriptionState
-
-    from attrition.stream.seek_before_fetch import _positioned_only
-
     subscriptions = SubscriptionState()
     subscriptions.assign_from_user({TopicPartition("raw", 0)})
     checked: list[TP] = []
 
     def verify(thread: Any, now: float, tp: TP) -> None:
         checked.append(tp)
-        state = subscriptions.subscription.assignment.state_value(TopicPartition("raw", 0))
+        state = subscriptions.subscription.assignment.state_value(
+            TopicPartition(tp.topic, tp.partition)
+        )
         state.position  # noqa: B018 - asserts there is one, as Faust's check reads it
 
     thread = SimpleNamespace(
