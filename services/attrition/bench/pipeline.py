@@ -19,8 +19,7 @@ import math
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
-
-import orjson
+from typing import Any
 
 from attrition.bench.common import BenchContext, OutputWatcher, bench_producer, peak_rss_mb, rate
 from attrition.bench.load import events_in, report_series, series_holding
@@ -139,8 +138,8 @@ async def measure_pipeline(
     )
     arrivals: dict[str, list[float]] = {}
 
-    def note_arrival(key: bytes | None, value: bytes, at: float) -> None:
-        arrivals.setdefault(orjson.loads(value)["source_id"], []).append(at)
+    def note_arrival(delta: dict[str, Any], at: float) -> None:
+        arrivals.setdefault(delta["source_id"], []).append(at)
 
     workers = [
         WorkerProcess(s, log_path=ctx.workdir / f"{s.group_id}.{n}.log").start()
@@ -154,8 +153,8 @@ async def measure_pipeline(
         settings.bootstrap_servers,
         settings.topics.deltas,
         ctx.partitions,
-        note_arrival,
         framed=True,
+        on_event=note_arrival,
     )
     await watcher.start()
     try:
@@ -166,8 +165,10 @@ async def measure_pipeline(
         # (it opens the warehouse, and imports DuckDB and Arrow).
         await _all_committed(every, 60)
 
+        # Encoded before the clock starts, as the pass-through's messages are.
+        messages = [classify_line(encode(d)) for d in timed]
         started = time.perf_counter()
-        await publish([classify_line(encode(d)) for d in timed], settings)
+        await publish(messages, settings)
         expected += events_in(timed)
         await watcher.wait_for(expected, timeout_s, alive)
         finished = await _all_committed(every, 60)
