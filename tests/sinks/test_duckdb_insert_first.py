@@ -67,12 +67,29 @@ def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ...]]]:
     return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in TABLES}
 
 
-def test_new_rows_are_inserted_as_the_upserts_insert_them() -> None:
+def _record_runs(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """The `insert_only` of every transaction `write_batch` runs, in order."""
+    runs: list[bool] = []
+    run = duckdb_sink.run_steps
+
+    def recorded(con: Any, steps: Any, *, insert_only: bool = False) -> None:
+        runs.append(insert_only)
+        run(con, steps, insert_only=insert_only)
+
+    monkeypatch.setattr(duckdb_sink, "run_steps", recorded)
+    return runs
+
+
+def test_new_rows_are_inserted_as_the_upserts_insert_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     losses = _losses(range(10))
     batch = _batch(losses, _deltas(losses))
     watch = ConflictWatch()
     plain, upserted = _new(), _new()
+    runs = _record_runs(monkeypatch)
     write_batch(plain, _steps(batch), watch)
+    assert runs == [True]  # one transaction, of plain inserts
     duckdb_sink.run_steps(upserted, _steps(batch))
     assert watch.upsert_until == 0.0  # no row was there: no fallback
     assert len(_tables(plain)["loss_events"]) == 10
@@ -153,15 +170,20 @@ def test_a_row_that_breaks_another_constraint_still_fails_the_write() -> None:
     assert _tables(con)["loss_events"] == []
 
 
-async def test_the_warehouse_writes_a_replay_once(tmp_path: Any) -> None:
+async def test_the_warehouse_writes_a_replay_once(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     losses = _losses(range(8))
     batch = _batch(losses, _deltas(losses))
     warehouse = DuckDbWarehouse(str(tmp_path / "w.duckdb"), hold_seconds=2.0)
     await warehouse.open()
+    runs = _record_runs(monkeypatch)
     try:
         await warehouse.write(batch)
         once = await warehouse.counts()
         await warehouse.write(batch)
+        # Plain inserts, then for the replay plain inserts that failed and the upserts.
+        assert runs == [True, True, False]
         assert await warehouse.counts() == once
         assert once["loss_events"] == 8
         assert once["deltas"] == 8

@@ -255,6 +255,7 @@ def write_batch(con: Connection, steps: Sequence[statements.Step], watch: Confli
             run_steps(con, steps, insert_only=True)
             return
         except duckdb.ConstraintException:
+            # Another constraint (a NOT NULL) fails the upserts below too, and so the write.
             watch.upsert_until = time.monotonic() + UPSERT_AFTER_CONFLICT_SECONDS
     run_steps(con, steps)
 
