@@ -95,6 +95,9 @@ def create_app(settings: Settings) -> AttritionApp:
         producer_linger=0.005,
         producer_max_request_size=settings.max_record_bytes,
         producer_acks=-1,
+        producer_compression_type=(
+            None if settings.producer_compression == "none" else settings.producer_compression
+        ),
         web_enabled=settings.web_enabled,
         web_port=settings.web_port,
         web_host=settings.web_host,
